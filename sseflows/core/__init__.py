@@ -1,0 +1,1 @@
+"""Domain types shared by every tier; no I/O here."""

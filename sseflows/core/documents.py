@@ -1,0 +1,46 @@
+"""Fields shared by every tier's output document.
+
+Each tier defines its own pydantic schema (``MPGateDoc``, ``BVSEDoc``, ``NebDoc``,
+``ConductivityDoc``) by subclassing :class:`TierDoc`. ``status`` says what happened to the
+candidate in that tier and ``reason`` says why in one human-readable sentence.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Status = Literal["passed", "dropped", "failed", "unknown", "completed"]
+"""``passed``: the gate let the candidate through. ``dropped``: a physics criterion
+rejected it. ``failed``: the tier could not compute (bad input, crashed program).
+``unknown``: no data to judge, kept and flagged by policy. ``completed``: a compute tier
+(NEB, MD) produced its numbers."""
+
+PROCEEDS: frozenset[str] = frozenset({"passed", "unknown", "completed"})
+"""Statuses after which a candidate goes on to the next tier."""
+
+
+def utc_now() -> datetime:
+    """Timezone-aware current time, for ``created_at`` fields."""
+    return datetime.now(timezone.utc)
+
+
+class TierDoc(BaseModel):
+    """Base of every tier document: who, which tier, what happened, with which settings."""
+
+    candidate_id: str = Field(description="Safe id of the candidate.")
+    formula: str = Field(default="", description="Reduced formula of the candidate.")
+    tier: str = Field(description="Name of the tier that produced this document.")
+    status: Status = Field(description="Outcome of this tier for the candidate.")
+    reason: str = Field(default="", description="One sentence explaining the status.")
+    settings: dict[str, Any] = Field(
+        default_factory=dict, description="Settings the tier ran with."
+    )
+    created_at: datetime = Field(default_factory=utc_now, description="UTC creation time.")
+
+    @property
+    def proceeds(self) -> bool:
+        """True when the candidate goes on to the next tier."""
+        return self.status in PROCEEDS

@@ -1,0 +1,68 @@
+"""Fixtures shared by the whole suite.
+
+Data from ``../shared`` is read in place; tests that need it skip with a clear message when
+the folder is absent.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """``../shared`` beside the repository, or skip."""
+    if not SHARED.is_dir():
+        pytest.skip(f"shared data folder {SHARED} is absent")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def obelix_dir(shared_dir: Path) -> Path:
+    """OBELiX training split (train.csv + cifs/)."""
+    path = shared_dir / "data" / "obelix"
+    if not path.is_dir():
+        pytest.skip(f"OBELiX data {path} is absent")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pseudo_dir(shared_dir: Path) -> Path:
+    """pslibrary 1.0.0 PAW pseudopotentials."""
+    path = shared_dir / "pseudos" / "pslibrary-1.0.0"
+    if not path.is_dir():
+        pytest.skip(f"pseudopotential folder {path} is absent")
+    return path
+
+
+@pytest.fixture(scope="session")
+def qe_fixtures(shared_dir: Path) -> Path:
+    """Real pw.x outputs for Li3ErBr6."""
+    path = shared_dir / "fixtures" / "qe" / "li3erbr6"
+    if not path.is_dir():
+        pytest.skip(f"QE fixtures {path} are absent")
+    return path
+
+
+def require_executable(name: str) -> str:
+    """Path of executable ``name`` or skip the test."""
+    found = shutil.which(name)
+    if not found:
+        pytest.skip(f"{name} is not installed (make install puts Quantum ESPRESSO there)")
+    return found
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Keep tests away from the user's ~/.sseflows.yaml, store and MP key."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("SSEFLOWS_CONFIG", str(home / ".sseflows.yaml"))
+    for var in ("MP_API_KEY", "PMG_MAPI_KEY", "SSEFLOWS_DB", "SSEFLOWS_MP_SNAPSHOT"):
+        monkeypatch.delenv(var, raising=False)
