@@ -51,8 +51,9 @@ def build_store(collection: str, spec: str | None = None) -> Store:
         return MongoURIStore(uri=spec, database=database, collection_name=collection)
     folder = Path(spec).expanduser()
     folder.mkdir(parents=True, exist_ok=True)
-    return MontyStore(collection_name=collection, database_path=str(folder),
-                      database_name="sseflows")
+    return MontyStore(
+        collection_name=collection, database_path=str(folder), database_name="sseflows"
+    )
 
 
 def build_job_store(spec: str | None = None) -> JobStore:
