@@ -1,0 +1,55 @@
+"""Output documents of the NEB tier (Quantum ESPRESSO and ML-potential engines alike)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from sseflows.core.documents import TierDoc
+
+
+class HopDoc(BaseModel):
+    """One Li hop between two neighbouring Li sites of the (unit-cell) structure."""
+
+    site_a: int = Field(description="Index of the starting Li site in the unit cell.")
+    site_b: int = Field(description="Index of the destination Li site in the unit cell.")
+    jimage: tuple[int, int, int] = Field(
+        default=(0, 0, 0), description="Lattice translation of site_b relative to site_a."
+    )
+    length_angstrom: float = Field(description="Straight-line hop length, Å.")
+    multiplicity: int = Field(default=1, description="Symmetry-equivalent hops of this kind.")
+
+
+class NebDoc(TierDoc):
+    """A Li migration barrier from a (CI-)NEB calculation.
+
+    Arrays (image positions, path coordinates) live in the JobStore ``data`` store under
+    ``images``; the document keeps the scalars.
+    """
+
+    tier: str = "neb"
+    engine: Literal["qe", "chgnet"] = Field(default="qe", description="Energy engine.")
+    hop: HopDoc | None = Field(default=None, description="The hop this barrier belongs to.")
+    supercell_matrix: list[list[int]] | None = Field(
+        default=None, description="Integer matrix turning the unit cell into the supercell."
+    )
+    supercell_lengths_angstrom: list[float] | None = Field(
+        default=None, description="Lattice-vector lengths of the supercell, Å."
+    )
+    n_images: int | None = Field(default=None, description="Intermediate images.")
+    energies_ev: list[float] = Field(
+        default_factory=list, description="Image energies relative to the first image, eV."
+    )
+    reaction_coordinate_angstrom: list[float] = Field(
+        default_factory=list, description="Cumulative path length at each image, Å."
+    )
+    barrier_ev: float | None = Field(default=None, description="Forward barrier, eV.")
+    barrier_back_ev: float | None = Field(default=None, description="Backward barrier, eV.")
+    converged: bool = Field(default=False, description="Path converged to path_thr.")
+    climbing_image: bool = Field(default=False, description="Climbing image was used.")
+    iterations: int | None = Field(default=None, description="NEB iterations (all stages).")
+    wall_s: float | None = Field(default=None, description="Wall time of the NEB, s.")
+    images: list[dict] | None = Field(
+        default=None, description="Image structures (as dicts); stored in the data store."
+    )
