@@ -1,0 +1,101 @@
+"""Campaign specifications (``workflows/*.yaml``): which tiers, with which thresholds.
+
+A spec encodes a published funnel so that a campaign is reproducible from one file:
+
+.. code-block:: yaml
+
+    name: laskowski2023
+    reference: Laskowski et al., Energy Environ. Sci. 2023
+    gates:
+      mp: {e_hull_max_ev_per_atom: 0.07, band_gap_min_ev: 1.0}
+      bvse: {ea_max_ev: 0.6, dimension: auto}
+    neb: {engine: qe, top_k: 10, require_e_hull_zero: true, min_length: 10.0}
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sseflows.core.errors import ConfigurationError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MPGateSpec(_Strict):
+    """Materials Project gate thresholds (eV/atom, eV)."""
+
+    e_hull_max_ev_per_atom: float = 0.07
+    band_gap_min_ev: float = 1.0
+    missing_policy: Literal["keep", "drop"] = "keep"
+
+
+class BVSEGateSpec(_Strict):
+    """BVSE gate: barrier threshold (eV) and which percolation dimension decides."""
+
+    ea_max_ev: float = 0.6
+    dimension: Literal["auto", 1, 2, 3] = "auto"
+
+
+class GatesSpec(_Strict):
+    """The cheap gates, in order; a missing gate is not run."""
+
+    mp: MPGateSpec | None = Field(default_factory=MPGateSpec)
+    bvse: BVSEGateSpec | None = Field(default_factory=BVSEGateSpec)
+
+
+class NebSpec(_Strict):
+    """The CI-NEB tier: engine and how many BVSE survivors it receives."""
+
+    engine: Literal["qe", "chgnet"] = "qe"
+    top_k: int = 10
+    require_e_hull_zero: bool = False
+    min_length: float = 10.0
+    n_images: int = 5
+
+
+class MDSpec(_Strict):
+    """The MD tier: engine, temperatures (K) and step counts."""
+
+    engine: Literal["chgnet", "vasp"] = "chgnet"
+    temperatures_k: list[float] = Field(default_factory=lambda: [600, 800, 1000, 1200])
+    timestep_fs: float = 2.0
+    equilibration_steps: int = 3000
+    production_steps: int = 10000
+    top_k: int = 5
+
+
+class CampaignSpec(_Strict):
+    """One campaign, as written in ``workflows/<name>.yaml``."""
+
+    name: str
+    reference: str = ""
+    description: str = ""
+    gates: GatesSpec = Field(default_factory=GatesSpec)
+    neb: NebSpec | None = None
+    md: MDSpec | None = None
+    notes: dict[str, Any] = Field(default_factory=dict)
+
+
+def load_campaign_spec(path: str | Path) -> CampaignSpec:
+    """Read and validate a campaign YAML; errors are one clear sentence."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigurationError(f"Campaign specification {path} does not exist.")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigurationError(f"Campaign specification {path} is not valid YAML: {exc}.") from exc
+    try:
+        return CampaignSpec.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigurationError(
+            f"Campaign specification {path} is invalid at '{where}': {first['msg']}."
+        ) from exc

@@ -1,0 +1,156 @@
+"""``sseflows screen``: read candidates, run the MP and BVSE gates, print the funnel."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from sseflows.core.errors import ConfigurationError
+
+
+def run_screen(
+    paths: list[Path],
+    candidates_csv: Path | None = None,
+    mp_snapshot: str | None = None,
+    ehull: float | None = None,
+    gap: float | None = None,
+    ea: float | None = None,
+    store_spec: str | None = None,
+    workers: int | None = None,
+    json_out: Path | None = None,
+    fresh: bool = False,
+    console: Console | None = None,
+) -> int:
+    """Body of ``sseflows screen`` (also used by ``sseflows demo``); returns the exit code."""
+    from sseflows.campaign.results import SCREEN_RECORD_KEYS
+    from sseflows.campaign.screen import screen_candidates
+    from sseflows.data.readers import read_candidates
+    from sseflows.flows.screening import ScreeningFlowMaker
+    from sseflows.gates.bvse_maker import BVSEGateMaker
+    from sseflows.gates.mp_maker import MPGateMaker
+    from sseflows.gates.mp_sources import build_mp_source
+    from sseflows.report.tables import print_screen_report
+    from sseflows.settings import load_settings
+    from sseflows.stores import build_job_store
+
+    console = console or Console()
+    settings = load_settings(
+        db=store_spec,
+        mp_snapshot=mp_snapshot,
+        e_hull_max_ev_per_atom=ehull,
+        band_gap_min_ev=gap,
+        bvse_ea_max_ev=ea,
+        workers=workers,
+    )
+    for path in paths:
+        if not path.exists():
+            raise ConfigurationError(f"Input path {path} does not exist.")
+    if candidates_csv is not None and not candidates_csv.is_file():
+        raise ConfigurationError(f"Candidate list {candidates_csv} does not exist.")
+
+    source = build_mp_source(snapshot=settings.mp_snapshot, api_key=settings.mp_api_key)
+
+    def lookup(mp_id: str):
+        entry = source.by_id(mp_id)
+        return entry.structure if entry is not None else None
+
+    candidate_set = read_candidates(paths, csv=candidates_csv, structure_lookup=lookup)
+    maker = ScreeningFlowMaker(
+        mp_gate=MPGateMaker(
+            e_hull_max_ev_per_atom=settings.e_hull_max_ev_per_atom,
+            band_gap_min_ev=settings.band_gap_min_ev,
+            snapshot=settings.mp_snapshot,
+        ),
+        bvse_gate=BVSEGateMaker(
+            ea_max_ev=settings.bvse_ea_max_ev, timeout_s=settings.bvse_timeout_s
+        ),
+    )
+    store = build_job_store(settings.db)
+    store.connect()
+    for merge in candidate_set.merges:
+        console.print(
+            f"merged duplicate structures of {merge.formula}: kept {merge.kept_id}, "
+            f"merged {', '.join(merge.merged_ids)}"
+        )
+    total = len(candidate_set.candidates) + len(candidate_set.failures)
+    with Progress(
+        TextColumn("[bold]screening"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=not console.is_terminal,
+    ) as progress:
+        task = progress.add_task("", total=total)
+
+        def on_done(run) -> None:
+            progress.update(task, advance=1, description=run.key)
+
+        report = screen_candidates(
+            candidate_set,
+            store,
+            maker=maker,
+            workers=min(settings.n_workers, max(total, 1)),
+            fresh=fresh,
+            on_done=on_done,
+        )
+    if report.reused:
+        console.print(
+            f"reused stored results for {len(report.reused)} candidate(s) "
+            "(same structure and settings); use --fresh to recompute"
+        )
+    print_screen_report(console, report.funnel, report.records)
+    console.print(f"results stored in {settings.db}")
+    if json_out is not None:
+        rows = [{k: rec.get(k) for k in SCREEN_RECORD_KEYS} for rec in report.records]
+        text = json.dumps(rows, indent=2)
+        if str(json_out) == "-":
+            sys.stdout.write(text + "\n")
+        else:
+            json_out.write_text(text + "\n")
+            console.print(f"wrote {len(rows)} records to {json_out}")
+    store.close()
+    return 0
+
+
+def screen(
+    paths: list[Path] = typer.Argument(None, help="CIF files or folders of structures."),
+    candidates: Path | None = typer.Option(
+        None, "--candidates", help="CSV with `path` or `mp_id` columns (+ e_hull/band_gap)."
+    ),
+    mp_snapshot: str | None = typer.Option(
+        None, "--mp-snapshot", help="JSON file or store with MP summary documents."
+    ),
+    ehull: float | None = typer.Option(None, "--ehull", help="Max E_hull, eV/atom [0.07]."),
+    gap: float | None = typer.Option(None, "--gap", help="Min band gap, eV [1.0]."),
+    ea: float | None = typer.Option(None, "--ea", help="Max BVSE barrier, eV [0.6]."),
+    store: str | None = typer.Option(
+        None, "--store", help="Store: folder, 'memory' or mongodb:// URI [~/.sseflows/db]."
+    ),
+    workers: int | None = typer.Option(None, "--workers", help="Processes [all cores]."),
+    json_out: Path | None = typer.Option(None, "--json", help="Write records to this file."),
+    fresh: bool = typer.Option(False, "--fresh", help="Recompute stored results."),
+) -> None:
+    """Screen candidates through the Materials Project and BVSE gates."""
+    if not paths and candidates is None:
+        typer.echo("Give structure files/folders or --candidates CSV.", err=True)
+        raise typer.Exit(2)
+    try:
+        code = run_screen(
+            list(paths or []), candidates, mp_snapshot, ehull, gap, ea, store, workers,
+            json_out, fresh,
+        )
+    except ConfigurationError as exc:
+        typer.echo(f"Configuration error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    raise typer.Exit(code)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``screen`` to the CLI."""
+    app.command("screen")(screen)

@@ -1,0 +1,66 @@
+"""Materialise the demo campaign (``inputs/demo.yaml``) as a folder of CIF files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pymatgen.io.cif import CifWriter
+
+from sseflows.core.candidate import make_candidate_id
+from sseflows.core.errors import ConfigurationError
+from sseflows.data.prototypes import PROTOTYPES, pymatgen_structure
+
+
+@dataclass
+class DemoSpec:
+    """What the demo screens, read from ``inputs/demo.yaml``."""
+
+    pymatgen: list[str]
+    prototypes: list[str]
+    broken_cifs: dict[str, str]
+    mp_snapshot: Path | None
+    thresholds: dict[str, float]
+
+
+def load_demo_spec(path: Path) -> DemoSpec:
+    """Read the demo YAML; paths inside it are relative to its folder."""
+    if not path.is_file():
+        raise ConfigurationError(f"Demo specification {path} does not exist.")
+    try:
+        raw: dict[str, Any] = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigurationError(f"Demo specification {path} is not valid YAML: {exc}.") from exc
+    unknown = [p for p in raw.get("prototypes", []) if p not in PROTOTYPES]
+    if unknown:
+        raise ConfigurationError(
+            f"Demo specification {path} names unknown prototypes {unknown}; "
+            f"known: {sorted(PROTOTYPES)}."
+        )
+    snapshot = raw.get("mp_snapshot")
+    return DemoSpec(
+        pymatgen=list(raw.get("pymatgen", [])),
+        prototypes=list(raw.get("prototypes", [])),
+        broken_cifs=dict(raw.get("broken_cifs", {}) or {}),
+        mp_snapshot=(path.parent / snapshot) if snapshot else None,
+        thresholds=dict(raw.get("thresholds", {}) or {}),
+    )
+
+
+def write_demo_cifs(spec: DemoSpec, folder: Path) -> list[Path]:
+    """Write one CIF per demo structure into ``folder``; returns the paths written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    structures = {name: pymatgen_structure(name) for name in spec.pymatgen}
+    structures |= {name: PROTOTYPES[name]() for name in spec.prototypes}
+    for name, structure in structures.items():
+        path = folder / f"{make_candidate_id(name)}.cif"
+        CifWriter(structure).write_file(path)
+        written.append(path)
+    for name, text in spec.broken_cifs.items():
+        path = folder / f"{make_candidate_id(name)}.cif"
+        path.write_text(text)
+        written.append(path)
+    return written
