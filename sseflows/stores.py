@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 from jobflow import JobStore
 from maggma.core import Store
-from maggma.stores import MemoryStore, MongoURIStore, MontyStore
+from maggma.stores import MemoryStore, MongoStore, MontyStore
 
 from sseflows.settings import load_settings
 
@@ -48,7 +48,7 @@ def build_store(collection: str, spec: str | None = None) -> Store:
         return MemoryStore(collection_name=collection)
     if is_uri(spec):
         database = urlparse(spec).path.lstrip("/") or "sseflows"
-        return MongoURIStore(uri=spec, database=database, collection_name=collection)
+        return MongoStore.from_uri(uri=spec, database=database, collection_name=collection)
     folder = Path(spec).expanduser()
     folder.mkdir(parents=True, exist_ok=True)
     return MontyStore(

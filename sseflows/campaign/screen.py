@@ -142,8 +142,13 @@ def screen_candidates(
     crashed = [r for r in runs if not r.finished]
     for run in crashed:
         tier_docs[run.key] = {
-            "flow": {"candidate_id": run.key, "tier": "flow", "status": "failed",
-                     "reason": run.error, "formula": ""}
+            "flow": {
+                "candidate_id": run.key,
+                "tier": "flow",
+                "status": "failed",
+                "reason": run.error,
+                "formula": "",
+            }
         }
     records = [summarize_candidate(cid, tiers) for cid, tiers in tier_docs.items() if tiers]
     ranked = rank_records(records)

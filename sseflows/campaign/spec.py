@@ -90,7 +90,9 @@ def load_campaign_spec(path: str | Path) -> CampaignSpec:
     try:
         raw = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
-        raise ConfigurationError(f"Campaign specification {path} is not valid YAML: {exc}.") from exc
+        raise ConfigurationError(
+            f"Campaign specification {path} is not valid YAML: {exc}."
+        ) from exc
     try:
         return CampaignSpec.model_validate(raw)
     except ValidationError as exc:

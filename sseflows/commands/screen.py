@@ -142,8 +142,16 @@ def screen(
         raise typer.Exit(2)
     try:
         code = run_screen(
-            list(paths or []), candidates, mp_snapshot, ehull, gap, ea, store, workers,
-            json_out, fresh,
+            list(paths or []),
+            candidates,
+            mp_snapshot,
+            ehull,
+            gap,
+            ea,
+            store,
+            workers,
+            json_out,
+            fresh,
         )
     except ConfigurationError as exc:
         typer.echo(f"Configuration error: {exc}", err=True)

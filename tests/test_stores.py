@@ -1,0 +1,60 @@
+"""Stores: one spec string selects memory, a file-backed MontyStore or MongoDB."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from maggma.stores import MemoryStore, MongoStore, MontyStore
+
+from sseflows.stores import build_job_store, build_store
+
+WRITE = """
+import sys
+from jobflow import Flow, job, run_locally
+from sseflows.stores import build_job_store
+
+@job(data=["grid"])
+def gate(cid):
+    return {"candidate_id": cid, "tier": "bvse", "status": "passed", "grid": list(range(50))}
+
+store = build_job_store(sys.argv[1])
+run_locally(Flow([gate("c1"), gate("c2")]), store=store, log=False)
+"""
+
+READ = """
+import json, sys
+from sseflows.stores import build_job_store
+store = build_job_store(sys.argv[1]); store.connect()
+docs = list(store.query({"output.candidate_id": "c2"}, load=True))
+raw = store.docs_store.query_one({"output.candidate_id": "c2"})
+print(json.dumps({"n": store.count(), "grid": docs[0]["output"]["grid"],
+                  "inline": raw["output"]["grid"]}))
+"""
+
+
+def test_round_trip_between_processes(tmp_path: Path) -> None:
+    """A MontyStore written by one process is read by another, arrays via the data store."""
+    db = tmp_path / "db"
+    subprocess.run([sys.executable, "-c", WRITE, str(db)], check=True, capture_output=True)
+    out = subprocess.run(
+        [sys.executable, "-c", READ, str(db)], check=True, capture_output=True, text=True
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["n"] == 2
+    assert result["grid"] == list(range(50))
+    assert result["inline"] != list(range(50))  # only a reference lives in the docs store
+
+
+def test_spec_selects_backend(tmp_path: Path) -> None:
+    assert isinstance(build_store("x", "memory"), MemoryStore)
+    monty = build_store("x", str(tmp_path / "db"))
+    assert isinstance(monty, MontyStore)
+    assert (tmp_path / "db").is_dir()
+    uri = build_store("x", "mongodb://user:pw@host:27017/campaign")
+    assert isinstance(uri, MongoStore)
+    assert uri.database == "campaign"
+    job_store = build_job_store("memory")
+    assert set(job_store.additional_stores) == {"data"}
