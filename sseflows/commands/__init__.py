@@ -10,7 +10,7 @@ import importlib
 
 import typer
 
-COMMAND_MODULES = ("screen", "demo", "labels", "mp", "bvse", "neb", "qe", "md")
+COMMAND_MODULES = ("screen", "demo", "labels", "mp", "bvse", "neb", "qe", "md", "fireworks")
 
 
 def register_all(app: typer.Typer) -> None:

@@ -5,12 +5,35 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from sseflows.core.errors import ConfigurationError
+from sseflows.settings import Settings
+
+if TYPE_CHECKING:
+    from sseflows.flows.screening import ScreeningFlowMaker
+
+
+def build_screening_maker(settings: Settings) -> ScreeningFlowMaker:
+    """The screening flow Maker with the gate thresholds of ``settings``."""
+    from sseflows.flows.screening import ScreeningFlowMaker
+    from sseflows.gates.bvse_maker import BVSEGateMaker
+    from sseflows.gates.mp_maker import MPGateMaker
+
+    return ScreeningFlowMaker(
+        mp_gate=MPGateMaker(
+            e_hull_max_ev_per_atom=settings.e_hull_max_ev_per_atom,
+            band_gap_min_ev=settings.band_gap_min_ev,
+            snapshot=settings.mp_snapshot,
+        ),
+        bvse_gate=BVSEGateMaker(
+            ea_max_ev=settings.bvse_ea_max_ev, timeout_s=settings.bvse_timeout_s
+        ),
+    )
 
 
 def run_screen(
@@ -30,9 +53,6 @@ def run_screen(
     from sseflows.campaign.results import SCREEN_RECORD_KEYS
     from sseflows.campaign.screen import screen_candidates
     from sseflows.data.readers import read_candidates
-    from sseflows.flows.screening import ScreeningFlowMaker
-    from sseflows.gates.bvse_maker import BVSEGateMaker
-    from sseflows.gates.mp_maker import MPGateMaker
     from sseflows.gates.mp_sources import build_mp_source
     from sseflows.report.tables import print_screen_report
     from sseflows.settings import load_settings
@@ -60,16 +80,7 @@ def run_screen(
         return entry.structure if entry is not None else None
 
     candidate_set = read_candidates(paths, csv=candidates_csv, structure_lookup=lookup)
-    maker = ScreeningFlowMaker(
-        mp_gate=MPGateMaker(
-            e_hull_max_ev_per_atom=settings.e_hull_max_ev_per_atom,
-            band_gap_min_ev=settings.band_gap_min_ev,
-            snapshot=settings.mp_snapshot,
-        ),
-        bvse_gate=BVSEGateMaker(
-            ea_max_ev=settings.bvse_ea_max_ev, timeout_s=settings.bvse_timeout_s
-        ),
-    )
+    maker = build_screening_maker(settings)
     store = build_job_store(settings.db)
     store.connect()
     for merge in candidate_set.merges:

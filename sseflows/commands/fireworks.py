@@ -1,0 +1,70 @@
+"""``sseflows submit`` and ``sseflows worker``: the screening campaign on FireWorks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from sseflows.core.errors import ConfigurationError
+
+
+def submit(
+    paths: list[Path] = typer.Argument(None, help="CIF files or folders of structures."),
+    candidates: Path | None = typer.Option(None, "--candidates", help="Candidate CSV."),
+    launchpad: Path | None = typer.Option(None, "--launchpad", help="launchpad.yaml."),
+    store: str | None = typer.Option(None, "--store", help="Store spec for job outputs."),
+    mp_snapshot: str | None = typer.Option(None, "--mp-snapshot", help="MP snapshot."),
+    ehull: float | None = typer.Option(None, "--ehull", help="Max E_hull, eV/atom."),
+    gap: float | None = typer.Option(None, "--gap", help="Min band gap, eV."),
+    ea: float | None = typer.Option(None, "--ea", help="Max BVSE barrier, eV."),
+) -> None:
+    """Add one screening workflow per candidate to the FireWorks LaunchPad."""
+    from sseflows.campaign.fireworks import load_launchpad, submit_flows
+    from sseflows.commands.screen import build_screening_maker
+    from sseflows.data.readers import read_candidates
+    from sseflows.settings import load_settings
+    from sseflows.stores import build_job_store
+
+    console = Console()
+    try:
+        settings = load_settings(
+            db=store,
+            mp_snapshot=mp_snapshot,
+            e_hull_max_ev_per_atom=ehull,
+            band_gap_min_ev=gap,
+            bvse_ea_max_ev=ea,
+        )
+        lp = load_launchpad(launchpad)
+        candidate_set = read_candidates(list(paths or []), csv=candidates)
+        maker = build_screening_maker(settings)
+        flows = [(c.id, maker.make(c)) for c in candidate_set.candidates]
+        submitted = submit_flows(flows, lp, store=build_job_store(settings.db))
+    except ConfigurationError as exc:
+        typer.echo(f"Configuration error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    for failure in candidate_set.failures:
+        console.print(f"[red]not submitted[/red] {failure.reason}")
+    console.print(f"submitted {len(submitted)} workflow(s) to the LaunchPad")
+
+
+def worker(
+    launchpad: Path | None = typer.Option(None, "--launchpad", help="launchpad.yaml."),
+    nlaunches: int = typer.Option(0, "--nlaunches", help="0 = until no work is left."),
+    launch_dir: Path = typer.Option(Path("."), "--launch-dir", help="Where to run."),
+) -> None:
+    """Run ready Fireworks on this machine (what a cluster job script calls)."""
+    from sseflows.campaign.fireworks import launch_local_worker, load_launchpad
+
+    try:
+        launch_local_worker(load_launchpad(launchpad), nlaunches=nlaunches, launch_dir=launch_dir)
+    except ConfigurationError as exc:
+        typer.echo(f"Configuration error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``submit`` and ``worker`` to the CLI."""
+    app.command("submit")(submit)
+    app.command("worker")(worker)
