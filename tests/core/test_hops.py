@@ -76,7 +76,7 @@ def test_no_li_raises() -> None:
 
 def test_single_isolated_li_raises() -> None:
     lonely = Structure(Lattice.cubic(6.0), ["Li", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
-    with pytest.raises(CandidateError, match="no two Li sites are closer than 4.5"):
+    with pytest.raises(CandidateError, match=r"no two Li sites are closer than 4\.5"):
         enumerate_li_hops(lonely, candidate_id="lonely")
 
 
