@@ -13,11 +13,13 @@ import logging
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
-from jobflow import Flow, JobStore, run_locally
+from jobflow import Flow, Job, JobStore, run_locally
 
+from sseflows.core.documents import TierDoc
 from sseflows.stores import build_job_store
 
 logger = logging.getLogger(__name__)
@@ -36,14 +38,67 @@ class FlowRun:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def run_flow_in_memory(flow: Flow) -> RawDocs:
-    """Run ``flow`` against a fresh memory JobStore; return (docs, data-store docs)."""
+class _CrashCollector(logging.Handler):
+    """Collects "<job> failed with exception" messages from jobflow's local manager."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.INFO)
+        self.crashes: dict[str, str] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        marker = " failed with exception:"
+        if marker in message:
+            name, _, trace = message.partition(marker)
+            lines = [line for line in trace.strip().splitlines() if line.strip()]
+            self.crashes[name] = lines[-1] if lines else "unknown error"
+
+
+def _crash_doc(job: Job, error: str, key: str) -> dict[str, Any]:
+    """A ``failed`` tier document standing in for a job that raised."""
+    candidate_id = job.metadata.get("candidate_id", key)
+    doc = TierDoc(
+        candidate_id=candidate_id,
+        tier=job.name.split(" ")[0] if job.name else "job",
+        status="failed",
+        reason=f"Candidate '{candidate_id}': job '{job.name}' crashed ({error}).",
+    )
+    return {
+        "uuid": job.uuid,
+        "index": job.index,
+        "name": job.name,
+        "output": doc.model_dump(mode="json"),
+        "metadata": dict(job.metadata),
+        "completed_at": doc.created_at.isoformat(),
+        "hosts": list(job.hosts),
+    }
+
+
+def run_flow_in_memory(flow_dict: dict[str, Any], key: str = "") -> RawDocs:
+    """Run a serialised flow against a fresh memory JobStore; return (docs, data docs).
+
+    The flow travels as its ``as_dict()`` (as it would to FireWorks), so everything a flow
+    holds must serialise. A job that raises gets a ``failed`` document naming it.
+    """
+    flow = Flow.from_dict(flow_dict)
     store = build_job_store("memory")
     store.connect()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    logging.getLogger("jobflow").setLevel(logging.WARNING)
-    run_locally(flow, store=store, ensure_success=False, log=False)
+    local_logger = logging.getLogger("jobflow.managers.local")
+    collector = _CrashCollector()
+    local_logger.addHandler(collector)
+    previous_level = local_logger.level
+    local_logger.setLevel(logging.INFO)
+    try:
+        run_locally(flow, store=store, ensure_success=False, log=False)
+    finally:
+        local_logger.removeHandler(collector)
+        local_logger.setLevel(previous_level)
     docs = [_strip_id(d) for d in store.docs_store.query({})]
+    done = {d["uuid"] for d in docs}
+    for job, _parents in flow.iterflow():
+        if job.uuid not in done and job.name in collector.crashes:
+            docs.append(_crash_doc(job, collector.crashes[job.name], key))
     data = [_strip_id(d) for d in store.additional_stores["data"].query({})]
     return docs, data
 
@@ -91,21 +146,37 @@ def run_flows(
     if workers <= 1:
         for key, flow in pending:
             try:
-                finish(key, run_flow_in_memory(flow))
+                finish(key, run_flow_in_memory(flow.as_dict(), key))
             except Exception as exc:  # a jobflow/engine crash must not stop the campaign
                 logger.exception("flow for %s crashed", key)
                 finish(key, None, f"Candidate '{key}': the flow crashed ({exc}).")
         return runs
 
+    broken: list[tuple[str, Flow]] = []
+    flows_by_key = dict(pending)
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures: dict[Future, str] = {pool.submit(run_flow_in_memory, f): k for k, f in pending}
+        futures: dict[Future, str] = {
+            pool.submit(run_flow_in_memory, f.as_dict(), k): k for k, f in pending
+        }
         while futures:
             done, _ = wait(futures, return_when=FIRST_COMPLETED)
             for future in done:
                 key = futures.pop(future)
                 try:
                     finish(key, future.result())
-                except Exception as exc:  # worker died (killed, out of memory) or flow crashed
+                except BrokenProcessPool:
+                    broken.append((key, flows_by_key[key]))
+                except Exception as exc:  # flow crashed outside any job
                     logger.error("flow for %s crashed: %s", key, exc)
                     finish(key, None, f"Candidate '{key}': the flow crashed ({exc}).")
+    # A killed worker breaks the whole pool: rerun the affected flows one per pool so
+    # that only the flow that kills its process is lost, and say which one it was.
+    for key, flow in broken:
+        with ProcessPoolExecutor(max_workers=1) as pool:
+            try:
+                finish(key, pool.submit(run_flow_in_memory, flow.as_dict(), key).result())
+            except BrokenProcessPool:
+                finish(key, None, f"Candidate '{key}': its worker process was killed.")
+            except Exception as exc:
+                finish(key, None, f"Candidate '{key}': the flow crashed ({exc}).")
     return runs
