@@ -1,0 +1,116 @@
+"""``sseflows mp``: fill the offline Materials Project snapshot, show a candidate's MP entry."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from sseflows.core.candidate import Candidate, make_candidate_id
+from sseflows.core.errors import CandidateError, ConfigurationError
+from sseflows.settings import load_settings
+
+mp_app = typer.Typer(
+    help="Materials Project snapshot (offline E_hull/band gaps) and look-ups.",
+    no_args_is_help=True,
+)
+
+NO_KEY = (
+    "MP_API_KEY is not set, so the Materials Project cannot be queried; "
+    "export MP_API_KEY=<your key> (https://next-gen.materialsproject.org/api) and retry."
+)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"Error: {message}", err=True)
+    return typer.Exit(code)
+
+
+@mp_app.command("snapshot")
+def snapshot(
+    mp_id: list[str] = typer.Option([], "--mp-id", help="MP id to download (repeatable)."),
+    chemsys: list[str] = typer.Option(
+        [], "--chemsys", help="Chemical system such as Li-P-S (repeatable)."
+    ),
+    out: Path | None = typer.Option(None, "--out", help="Write the documents to this JSON."),
+    store: str | None = typer.Option(
+        None, "--store", help="Store spec (folder, memory, mongodb://) to fill instead."
+    ),
+) -> None:
+    """Download MP summary documents so that compute nodes can run the MP gate offline."""
+    from maggma.stores import MemoryStore
+
+    from sseflows.gates.mp_sources import fill_snapshot, write_snapshot_json
+    from sseflows.stores import MP_SNAPSHOT_COLLECTION, build_store
+
+    settings = load_settings()
+    if not settings.mp_api_key:
+        raise _fail(NO_KEY)
+    if not mp_id and not chemsys:
+        raise _fail("Give at least one --mp-id or --chemsys to download.")
+    if out is None and store is None:
+        raise _fail("Give --out FILE.json or --store SPEC to say where the snapshot goes.")
+    try:
+        target = MemoryStore(collection_name=MP_SNAPSHOT_COLLECTION) if out else None
+        if target is None:
+            target = build_store(MP_SNAPSHOT_COLLECTION, store)
+        count = fill_snapshot(target, settings.mp_api_key, mp_ids=mp_id, chemsys=chemsys)
+        if out is not None:
+            write_snapshot_json(list(target.query()), out)
+    except ConfigurationError as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(f"Wrote {count} MP summary documents to {out or store}.")
+
+
+@mp_app.command("show")
+def show(
+    candidate_file: Path = typer.Argument(..., help="Structure file (CIF, POSCAR, JSON)."),
+    snapshot: str | None = typer.Option(
+        None, "--snapshot", help="Snapshot JSON or store spec (default: the setting)."
+    ),
+    mp_id: str | None = typer.Option(None, "--mp-id", help="Known MP id of the candidate."),
+    as_json: bool = typer.Option(False, "--json", help="Print the gate document as JSON."),
+) -> None:
+    """Show the MP entry a candidate matches and the gate's verdict on it."""
+    from pymatgen.core import Structure
+
+    from sseflows.gates.mp_maker import gate_candidate
+    from sseflows.gates.mp_sources import build_mp_source
+
+    try:
+        structure = Structure.from_file(candidate_file)
+    except (OSError, ValueError, KeyError, IndexError) as exc:
+        message = str(CandidateError(candidate_file.name, f"cannot be read as a structure ({exc})"))
+        raise _fail(message, code=1) from exc
+    settings = load_settings()
+    candidate = Candidate.from_structure(
+        structure, make_candidate_id(candidate_file.stem), source=str(candidate_file), mp_id=mp_id
+    )
+    try:
+        doc = gate_candidate(
+            candidate,
+            build_mp_source(snapshot),
+            e_hull_max_ev_per_atom=settings.e_hull_max_ev_per_atom,
+            band_gap_min_ev=settings.band_gap_min_ev,
+        )
+    except ConfigurationError as exc:
+        raise _fail(str(exc)) from exc
+    if as_json:
+        typer.echo(json.dumps(doc.model_dump(mode="json"), indent=2))
+        return
+    typer.echo(f"candidate   {candidate.id} ({candidate.formula})")
+    typer.echo(f"MP entry    {doc.mp_id or '-'} {doc.mp_formula or ''}".rstrip())
+    typer.echo(f"E_hull      {_fmt(doc.e_hull_ev_per_atom)} eV/atom")
+    typer.echo(f"band gap    {_fmt(doc.band_gap_ev)} eV")
+    typer.echo(f"from        {doc.value_source or '-'}")
+    typer.echo(f"status      {doc.status}: {doc.reason}")
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``mp`` command group."""
+    app.add_typer(mp_app, name="mp")
