@@ -29,7 +29,11 @@ def load_launchpad(path: str | Path | None = None):
         if not path.is_file():
             raise ConfigurationError(f"LaunchPad file {path} does not exist.")
         return LaunchPad.from_file(str(path))
-    if os.environ.get("MONGOMOCK_SERVERSTORE_FILE"):
+    embedded = os.environ.get("MONGOMOCK_SERVERSTORE_FILE")
+    if embedded:
+        if not Path(embedded).is_file():  # mongomock-persistence needs an existing file
+            Path(embedded).parent.mkdir(parents=True, exist_ok=True)
+            Path(embedded).write_text("{}")
         return LaunchPad()
     return LaunchPad.auto_load()
 
@@ -62,4 +66,4 @@ def launch_local_worker(launchpad, nlaunches: int = 0, launch_dir: str | Path = 
     from fireworks.core.rocket_launcher import rapidfire
 
     Path(launch_dir).mkdir(parents=True, exist_ok=True)
-    rapidfire(launchpad, FWorker(), nlaunches=nlaunches, launch_dir=str(launch_dir))
+    rapidfire(launchpad, FWorker(), m_dir=str(launch_dir), nlaunches=nlaunches, strm_lvl="WARNING")

@@ -26,7 +26,8 @@ from sseflows.campaign.results import (
 from sseflows.core.candidate import Candidate
 from sseflows.core.documents import PROCEEDS
 from sseflows.data.readers import CandidateSet, MergeRecord
-from sseflows.flows.screening import ScreeningFlowMaker, record_input_failure
+from sseflows.flows.failures import record_input_failure
+from sseflows.flows.screening import ScreeningFlowMaker
 
 
 def screen_key(candidate: Candidate, maker: ScreeningFlowMaker) -> str:

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from jobflow import Flow, Maker, job
+from jobflow import Flow, Maker
 
 from sseflows.core.candidate import Candidate
-from sseflows.core.documents import TierDoc
 from sseflows.gates.bvse_maker import BVSEGateMaker
 from sseflows.gates.mp_maker import MPGateMaker
 
@@ -40,21 +39,3 @@ class ScreeningFlowMaker(Maker):
         bvse_job = self.bvse_gate.make(candidate, upstream=mp_job.output.status)
         bvse_job.name = f"{self.bvse_gate.name} {candidate.id}"
         return Flow([mp_job, bvse_job], output=bvse_job.output, name=f"{self.name} {candidate.id}")
-
-
-@job
-def record_input_failure(candidate_id: str, source: str, reason: str) -> TierDoc:
-    """A ``failed`` document for a candidate that could not even be read.
-
-    Args:
-        candidate_id: Id the candidate would have had.
-        source: File or row it came from.
-        reason: One sentence naming the candidate and the problem.
-    """
-    return TierDoc(
-        candidate_id=candidate_id,
-        tier="input",
-        status="failed",
-        reason=reason,
-        settings={"source": source},
-    )

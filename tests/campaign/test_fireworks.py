@@ -1,0 +1,54 @@
+"""A real FireWorks LaunchPad, embedded (mongomock-persistence file), runs sseflows flows.
+
+FireWorks reads ``MONGOMOCK_SERVERSTORE_FILE`` when it is first imported, so each scenario
+runs in a fresh Python process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = """
+import json, sys
+from jobflow import Flow
+from sseflows.campaign.fireworks import load_launchpad, submit_flows, launch_local_worker
+from sseflows.campaign.results import query_tier_docs
+from sseflows.flows.failures import record_input_failure
+from sseflows.stores import build_job_store
+
+db, launch_dir = sys.argv[1], sys.argv[2]
+lp = load_launchpad()
+lp.reset("", require_password=False)
+store = build_job_store(db)
+flows = [(f"c{i}", Flow([record_input_failure(f"c{i}", f"c{i}.cif", f"reason {i}")]))
+         for i in range(3)]
+ids = submit_flows(flows, lp, store=store)
+launch_local_worker(lp, launch_dir=launch_dir)
+store.connect()
+docs = query_tier_docs(store, tier="input")
+states = sorted({fw["state"] for fw in lp.fireworks.find({}, {"state": 1})})
+print(json.dumps({"ids": ids, "docs": sorted(d["candidate_id"] for d in docs), "states": states}))
+"""
+
+
+def test_embedded_launchpad_runs_submitted_flows(tmp_path: Path) -> None:
+    env = dict(os.environ, MONGOMOCK_SERVERSTORE_FILE=str(tmp_path / "fw.json"))
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(tmp_path / "db"), str(tmp_path / "launches")],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert sorted(result["ids"]) == ["c0", "c1", "c2"]
+    assert all(len(fw_ids) == 1 for fw_ids in result["ids"].values())
+    assert result["docs"] == ["c0", "c1", "c2"]
+    assert result["states"] == ["COMPLETED"]
+    assert (tmp_path / "fw.json").is_file()
