@@ -1,0 +1,96 @@
+"""CHGNet NEB engine: barriers from energies, failed documents, and one real small NEB."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from jobflow import run_locally
+from pymatgen.core import Lattice, Structure
+
+from sseflows.core.candidate import Candidate
+from sseflows.qe.ml_neb import ChgnetNebMaker, barriers_from_energies, reaction_coordinate
+from sseflows.stores import build_job_store
+
+
+def _licl_primitive() -> Structure:
+    conventional = Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(5.13), ["Li", "Cl"], [[0] * 3, [0.5] * 3]
+    )
+    return conventional.get_primitive_structure()
+
+
+def test_barriers_from_energies() -> None:
+    assert barriers_from_energies([0.0, 0.2, 0.5, 0.3, 0.1]) == pytest.approx((0.5, 0.4))
+    assert barriers_from_energies([-1.0, -1.3, -2.0]) == pytest.approx((0.0, 1.0))
+    with pytest.raises(ValueError, match="two images"):
+        barriers_from_energies([0.1])
+
+
+def test_reaction_coordinate_sums_configuration_distances() -> None:
+    lattice = Lattice.cubic(10.0)
+    images = [Structure(lattice, ["Li", "O"], [[x, 0, 0], [0.5, 0.5, 0.5]]) for x in (0, 0.3, 0.7)]
+    assert reaction_coordinate(images) == pytest.approx([0.0, 3.0, 7.0])
+
+
+@pytest.mark.parametrize(
+    ("structure", "maker_kwargs", "message"),
+    [
+        (
+            Structure(Lattice.cubic(5.6), ["Na", "Cl"], [[0] * 3, [0.5] * 3]),
+            {},
+            "contains no Li",
+        ),
+        (
+            Structure(Lattice.cubic(6.0), ["Li", "Cl"], [[0] * 3, [0.5] * 3]),
+            {},
+            "no two Li sites are closer",
+        ),
+        (_licl_primitive(), {"max_atoms": 20}, "max_atoms=20"),
+        (_licl_primitive(), {"hop_index": 3}, "has 1 distinct Li hops"),
+    ],
+)
+def test_bad_input_gives_a_failed_document(structure, maker_kwargs, message) -> None:
+    candidate = Candidate.from_structure(structure, "bad-1")
+    doc = ChgnetNebMaker(**maker_kwargs).compute(candidate)
+    assert doc.status == "failed"
+    assert doc.engine == "chgnet"
+    assert doc.reason.startswith("Candidate 'bad-1': ")
+    assert message in doc.reason
+    assert doc.barrier_ev is None
+
+
+@pytest.mark.slow
+def test_chgnet_neb_on_licl_through_jobflow() -> None:
+    """Rock-salt LiCl, supercell ≥ 5.5 Å (12 atoms, 11 with the vacancy), 3 images, the
+    fcc Li–Li hop a/√2. Runs the real CHGNet potential (weights ship with chgnet)."""
+    candidate = Candidate.from_structure(_licl_primitive(), "LiCl-test")
+    maker = ChgnetNebMaker(n_images=3, min_length=5.5, max_steps=80, image_method="idpp")
+    store = build_job_store("memory")
+    neb_job = maker.make(candidate)
+    responses = run_locally(neb_job, store=store, ensure_success=True)
+    doc = responses[neb_job.uuid][1].output
+
+    assert doc.status == "completed"
+    assert doc.engine == "chgnet"
+    assert doc.hop.length_angstrom == pytest.approx(5.13 / 2**0.5)
+    assert min(doc.supercell_lengths_angstrom) >= 5.5
+    assert round(abs(np.linalg.det(doc.supercell_matrix))) * 2 == 12
+    assert len(doc.energies_ev) == 5
+    assert doc.energies_ev[0] == 0.0
+    assert np.isfinite(doc.barrier_ev)
+    assert doc.barrier_ev == pytest.approx(max(doc.energies_ev) - doc.energies_ev[0])
+    assert doc.barrier_back_ev == pytest.approx(max(doc.energies_ev) - doc.energies_ev[-1])
+    assert 0.0 < doc.barrier_ev < 2.0
+    assert 0 < doc.iterations <= 80
+    assert doc.converged == doc.climbing_image  # CI restart only after the plain NEB converged
+    assert doc.wall_s > 0
+    assert doc.reaction_coordinate_angstrom[-1] > doc.hop.length_angstrom - 1e-6
+    assert doc.settings["image_method_used"] == "idpp"
+
+    # The images went to the data store, not into the docs collection.
+    docs_entry = store.query_one({"uuid": neb_job.uuid})
+    assert "@class" in str(docs_entry["output"]["images"])  # a blob reference
+    images = store.get_output(neb_job.uuid, load=True)["images"]
+    assert len(images) == 5
+    moving = [Structure.from_dict(image) for image in images]
+    assert len(moving[0]) == 11
