@@ -45,6 +45,8 @@ class Settings:
         e_hull_max_ev_per_atom: MP gate threshold on E_hull, eV/atom.
         band_gap_min_ev: MP gate threshold on the band gap, eV.
         bvse_ea_max_ev: BVSE gate threshold on the percolation barrier, eV.
+        mp_missing_policy: What the MP gate does with candidates that have no MP data:
+            ``keep`` (flag ``unknown``) or ``drop``.
     """
 
     db: str = field(default_factory=default_db_path)
@@ -59,6 +61,7 @@ class Settings:
     e_hull_max_ev_per_atom: float = 0.07
     band_gap_min_ev: float = 1.0
     bvse_ea_max_ev: float = 0.6
+    mp_missing_policy: str = "keep"
 
     @property
     def n_workers(self) -> int:
@@ -78,6 +81,7 @@ _ENV = {
     "SSEFLOWS_NEB_CMD": "neb_cmd",
     "SSEFLOWS_WORKERS": "workers",
     "SSEFLOWS_BVSE_TIMEOUT_S": "bvse_timeout_s",
+    "SSEFLOWS_MP_MISSING_POLICY": "mp_missing_policy",
 }
 
 

@@ -28,6 +28,7 @@ def build_screening_maker(settings: Settings) -> ScreeningFlowMaker:
         mp_gate=MPGateMaker(
             e_hull_max_ev_per_atom=settings.e_hull_max_ev_per_atom,
             band_gap_min_ev=settings.band_gap_min_ev,
+            missing_policy=settings.mp_missing_policy,
             snapshot=settings.mp_snapshot,
         ),
         bvse_gate=BVSEGateMaker(
