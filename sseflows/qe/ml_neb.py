@@ -88,8 +88,55 @@ def _to_atoms(structure: Structure) -> Atoms:
     return atoms
 
 
-def _to_structure(atoms: Atoms) -> Structure:
-    return AseAtomsAdaptor.get_structure(atoms)
+@dataclass
+class NebSetup:
+    """What a band is built on: the hop, the supercell and the vacancy endpoints.
+
+    Attributes:
+        hop: The hop (unit-cell sites).
+        supercell_matrix: Integer matrix turning the unit cell into the supercell.
+        supercell_lengths: Supercell lattice-vector lengths, Å.
+        initial: Initial endpoint (relaxed when the Maker says so).
+        final: Final endpoint, same atom order, moving Li unwrapped.
+        moving_index: Index of the moving Li.
+        wall_s: Time spent preparing (endpoint relaxations included), s.
+    """
+
+    hop: LiHop
+    supercell_matrix: np.ndarray
+    supercell_lengths: list[float]
+    initial: Structure
+    final: Structure
+    moving_index: int
+    wall_s: float
+
+
+@dataclass
+class BandResult:
+    """A finished NEB band.
+
+    Attributes:
+        images: Final images, endpoints included.
+        energies_ev: Absolute CHGNet energies of the images, eV.
+        plain_iterations: Optimiser steps of the plain NEB.
+        climb_iterations: Optimiser steps of the climbing-image restart.
+        converged: The last stage reached the force threshold.
+        climbed: The climbing-image stage ran.
+        wall_s: Wall time of both stages, s.
+    """
+
+    images: list[Structure]
+    energies_ev: list[float]
+    plain_iterations: int
+    climb_iterations: int
+    converged: bool
+    climbed: bool
+    wall_s: float
+
+    @property
+    def iterations(self) -> int:
+        """NEB iterations of both stages."""
+        return self.plain_iterations + self.climb_iterations
 
 
 @dataclass
@@ -154,9 +201,8 @@ class ChgnetNebMaker(Maker):
 
     def compute(self, candidate: Candidate, li_path_cart: Any = None) -> NebDoc:
         """Run the whole protocol in this process and return the document (no jobflow)."""
-        settings = asdict(self)
         try:
-            hop, matrix, ends = self._geometry(candidate)
+            setup = self.prepare(candidate)
         except CandidateError as error:
             return NebDoc(
                 candidate_id=candidate.id,
@@ -164,55 +210,20 @@ class ChgnetNebMaker(Maker):
                 engine="chgnet",
                 status="failed",
                 reason=str(error),
-                settings=settings,
+                settings=asdict(self),
             )
-        method = self.image_method
-        if method == "bvse" and li_path_cart is None:
-            method = "linear"
-        settings["image_method_used"] = method
-        start = time.perf_counter()
-        initial, final = ends.initial, ends.final
-        if self.relax_endpoints:
-            initial, final = (self._relax(end) for end in (initial, final))
-        path = None if li_path_cart is None else np.asarray(li_path_cart, dtype=float)
-        seeds = interpolate_images(
-            initial, final, self.n_images, ends.moving_index, method=method, li_path_cart=path
-        )
-        images, energies, iterations, converged, climbed = self._neb(seeds)
-        wall = time.perf_counter() - start
-        relative = [e - energies[0] for e in energies]
-        forward, backward = barriers_from_energies(relative)
-        reason = (
-            ""
-            if converged
-            else (
-                f"Candidate '{candidate.id}': the NEB did not reach "
-                f"{self.fmax_ev_per_angstrom} eV/Å within {self.max_steps} steps."
-            )
-        )
-        return NebDoc(
-            candidate_id=candidate.id,
-            formula=candidate.formula,
-            engine="chgnet",
-            status="completed",
-            reason=reason,
-            settings=settings,
-            hop=hop.to_doc(),
-            supercell_matrix=matrix.tolist(),
-            supercell_lengths_angstrom=supercell_lengths(candidate.structure.lattice, matrix),
-            n_images=self.n_images,
-            energies_ev=relative,
-            reaction_coordinate_angstrom=reaction_coordinate(images),
-            barrier_ev=forward,
-            barrier_back_ev=backward,
-            converged=converged,
-            climbing_image=climbed,
-            iterations=iterations,
-            wall_s=wall,
-            images=[image.as_dict() for image in images],
-        )
+        seeds, method = self.seed_images(setup, li_path_cart)
+        band = self.run_band(seeds)
+        return self.to_doc(candidate, setup, band, method)
 
-    def _geometry(self, candidate: Candidate) -> tuple[LiHop, np.ndarray, Any]:
+    def prepare(self, candidate: Candidate) -> NebSetup:
+        """Hop, supercell and (relaxed) vacancy endpoints of ``candidate``.
+
+        Raises:
+            CandidateError: No structure, no Li, no hop ``hop_index``, or a supercell larger
+                than ``max_atoms``.
+        """
+        start = time.perf_counter()
         structure = candidate.structure
         if structure is None:
             raise CandidateError(candidate.id, "it has no structure to compute a barrier on")
@@ -230,38 +241,56 @@ class ChgnetNebMaker(Maker):
             )
         except ValueError as error:
             raise CandidateError(candidate.id, str(error)) from error
-        return hop, matrix, vacancy_endpoints(structure, hop, matrix, candidate.id)
-
-    def _relax(self, structure: Structure) -> Structure:
-        atoms = _to_atoms(structure)
-        optimizer = _optimizer(self.optimizer)(atoms, logfile=None)
-        optimizer.run(fmax=self.endpoint_fmax, steps=self.endpoint_max_steps)
-        relaxed = _to_structure(atoms)
-        return Structure(
-            relaxed.lattice,
-            [site.species for site in structure],
-            relaxed.frac_coords,
-            site_properties=structure.site_properties or None,
+        ends = vacancy_endpoints(structure, hop, matrix, candidate.id)
+        initial, final = ends.initial, ends.final
+        if self.relax_endpoints:
+            initial, final = self._relax(initial), self._relax(final)
+        return NebSetup(
+            hop=hop,
+            supercell_matrix=matrix,
+            supercell_lengths=supercell_lengths(structure.lattice, matrix),
+            initial=initial,
+            final=final,
+            moving_index=ends.moving_index,
+            wall_s=time.perf_counter() - start,
         )
 
-    def _neb(self, seeds: list[Structure]) -> tuple[list[Structure], list[float], int, bool, bool]:
-        """Plain NEB, then the climbing-image restart; returns the final images, their
-        absolute energies (eV), the iterations of both stages, converged, climbed."""
+    def seed_images(self, setup: NebSetup, li_path_cart: Any = None) -> tuple[list[Structure], str]:
+        """Initial band by ``image_method`` and the method actually used (``"bvse"``
+        without a path falls back to ``"linear"``)."""
+        method = self.image_method
+        if method == "bvse" and li_path_cart is None:
+            method = "linear"
+        path = None if li_path_cart is None else np.asarray(li_path_cart, dtype=float)
+        images = interpolate_images(
+            setup.initial,
+            setup.final,
+            self.n_images,
+            setup.moving_index,
+            method=method,
+            li_path_cart=path,
+        )
+        return images, method
+
+    def run_band(self, seeds: list[Structure]) -> BandResult:
+        """Plain NEB to ``fmax_ev_per_angstrom``, then the climbing-image restart (only
+        after the plain stage converged, within the remaining ``max_steps``)."""
         from ase.mep import NEB
 
+        start = time.perf_counter()
         atoms = [_to_atoms(image) for image in seeds]
         band = NEB(atoms, k=self.spring_constant, climb=False, method=self.neb_method)
         optimizer_class = _optimizer(self.optimizer)
         plain = optimizer_class(band, logfile=None)
         converged = bool(plain.run(fmax=self.fmax_ev_per_angstrom, steps=self.max_steps))
-        iterations = plain.nsteps
+        plain_steps, climb_steps = plain.nsteps, 0
         climbed = False
-        if self.climbing_image and converged and iterations < self.max_steps:
+        if self.climbing_image and converged and plain_steps < self.max_steps:
             band.climb = True
             climbing = optimizer_class(band, logfile=None)
-            remaining = self.max_steps - iterations
+            remaining = self.max_steps - plain_steps
             converged = bool(climbing.run(fmax=self.fmax_ev_per_angstrom, steps=remaining))
-            iterations += climbing.nsteps
+            climb_steps = climbing.nsteps
             climbed = True
         energies = [float(image.get_potential_energy()) for image in atoms]
         images = [
@@ -273,4 +302,60 @@ class ChgnetNebMaker(Maker):
             )
             for seed, image in zip(seeds, atoms, strict=True)
         ]
-        return images, energies, iterations, converged, climbed
+        return BandResult(
+            images=images,
+            energies_ev=energies,
+            plain_iterations=plain_steps,
+            climb_iterations=climb_steps,
+            converged=converged,
+            climbed=climbed,
+            wall_s=time.perf_counter() - start,
+        )
+
+    def to_doc(
+        self, candidate: Candidate, setup: NebSetup, band: BandResult, method: str
+    ) -> NebDoc:
+        """The :class:`NebDoc` of a finished band (energies relative to the first image)."""
+        relative = [e - band.energies_ev[0] for e in band.energies_ev]
+        forward, backward = barriers_from_energies(relative)
+        reason = ""
+        if not band.converged:
+            reason = (
+                f"Candidate '{candidate.id}': the NEB did not reach "
+                f"{self.fmax_ev_per_angstrom} eV/Å within {self.max_steps} steps."
+            )
+        settings = {**asdict(self), "image_method_used": method}
+        return NebDoc(
+            candidate_id=candidate.id,
+            formula=candidate.formula,
+            engine="chgnet",
+            status="completed",
+            reason=reason,
+            settings=settings,
+            hop=setup.hop.to_doc(),
+            supercell_matrix=setup.supercell_matrix.tolist(),
+            supercell_lengths_angstrom=setup.supercell_lengths,
+            n_images=self.n_images,
+            energies_ev=relative,
+            reaction_coordinate_angstrom=reaction_coordinate(band.images),
+            barrier_ev=forward,
+            barrier_back_ev=backward,
+            converged=band.converged,
+            climbing_image=band.climbed,
+            iterations=band.iterations,
+            wall_s=setup.wall_s + band.wall_s,
+            images=[image.as_dict() for image in band.images],
+        )
+
+    def _relax(self, structure: Structure) -> Structure:
+        """Fixed-cell relaxation to ``endpoint_fmax``; species and order kept, the moving
+        Li stays unwrapped (ASE does not wrap positions)."""
+        atoms = _to_atoms(structure)
+        optimizer = _optimizer(self.optimizer)(atoms, logfile=None)
+        optimizer.run(fmax=self.endpoint_fmax, steps=self.endpoint_max_steps)
+        return Structure(
+            structure.lattice,
+            [site.species for site in structure],
+            structure.lattice.get_fractional_coords(atoms.positions),
+            site_properties=structure.site_properties or None,
+        )
