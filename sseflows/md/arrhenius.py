@@ -112,7 +112,7 @@ def nernst_einstein_s_per_cm(
 
     Units: cm⁻³ × C² × cm²/s / (J/K × K) = C²/(J s cm) = S/cm, so no conversion factor.
     Example: n = 1e22 cm⁻³, D = 1e-6 cm²/s, T = 300 K, z = 1, H_R = 1 gives
-    1e22 × (1.602177e-19 C)² × 1e-6 / (1.380649e-23 × 300 J) = 0.0619746 S/cm.
+    1e22 × (1.602177e-19 C)² × 1e-6 / (1.380649e-23 × 300 J) = 0.0619750 S/cm.
     """
     return (
         density_per_cm3

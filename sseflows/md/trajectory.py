@@ -157,7 +157,7 @@ def read_trajectory(path: str | Path) -> TrajectoryData:
         if name.startswith("vasprun") and ".xml" in name:
             return _read_vasprun(path)
         return _read_ase(path)
-    except (OSError, KeyError, IndexError, StopIteration) as exc:
+    except (OSError, ValueError, KeyError, IndexError, StopIteration) as exc:
         raise ValueError(f"trajectory file {path} could not be read ({exc})") from exc
 
 

@@ -32,7 +32,7 @@ def random_walk(
     steps = rng.normal(0.0, np.sqrt(2 * d_a2_fs * frame_interval_fs), (n_frames - 1, n_li, 3))
     li0 = rng.uniform(0, BOX_A, (n_li, 3))
     li = np.concatenate([li0[None], li0[None] + np.cumsum(steps, axis=0)], axis=0)
-    grid = (np.stack(np.meshgrid(*[np.arange(3)] * 3, indexing="ij"), -1).reshape(-1, 3) + 0.5)
+    grid = np.stack(np.meshgrid(*[np.arange(3)] * 3, indexing="ij"), -1).reshape(-1, 3) + 0.5
     sites = grid * BOX_A / 3
     framework = sites[None] + rng.normal(0, framework_noise_a, (n_frames, len(sites), 3))
     positions = np.concatenate([li, framework], axis=1)
