@@ -21,7 +21,7 @@ def _structures(positions, species, lattice):
 
 
 def test_xdatcar_with_known_displacements(tmp_path):
-    """An XDATCAR (wrapped, written by pymatgen's Trajectory.write_Xdatcar) where one Li moves +0.5 Å along x per frame.
+    """A wrapped XDATCAR (pymatgen's Trajectory.write_Xdatcar); one Li moves +0.5 Å/frame in x.
 
     Unwrapped, that Li is 0.5·k Å from its start after k frames (it crosses the 10 Å cell),
     so its MSD at lag k is exactly (0.5 k)² Å²; all other atoms stand still.
