@@ -7,21 +7,13 @@ import math
 import numpy as np
 import pytest
 from ase.io import read
+from conftest import make_lih_vacancy
 from pymatgen.core import Lattice, Structure
 
 from sseflows.core.errors import ConfigurationError
 from sseflows.qe.neb_input import NebPathSettings, make_neb_input
 from sseflows.qe.sets import PwInputGenerator, kmesh_from_kspacing, needs_spin
 from sseflows.qe.units import force_ev_ang_to_ry_bohr
-
-
-def lih_vacancy() -> Structure:
-    """Rock-salt LiH (a = 4 Å, conventional cell) with one Li removed: 3 Li + 4 H."""
-    s = Structure.from_spacegroup(
-        "Fm-3m", Lattice.cubic(4.0), ["Li", "H"], [[0, 0, 0], [0.5, 0, 0]]
-    )
-    s.remove_sites([0])
-    return s
 
 
 def test_forc_conv_thr_conversion():
@@ -32,7 +24,7 @@ def test_forc_conv_thr_conversion():
 
 def test_kmesh_from_kspacing():
     """4 Å cube: |b| = 2π/4 = 1.5708 Å⁻¹ → ceil(1.5708/0.25) = 7; 0.5 → 4; None → Γ."""
-    s = lih_vacancy()
+    s = make_lih_vacancy()
     assert kmesh_from_kspacing(s, 0.25) == (7, 7, 7)
     assert kmesh_from_kspacing(s, 0.5) == (4, 4, 4)
     assert kmesh_from_kspacing(s, None) is None
@@ -43,7 +35,7 @@ def test_vacancy_input_charge_cutoffs_and_round_trip(pseudo_dir, tmp_path):
     """tot_charge -1 is written; cutoffs are Li's suggestions (103/410 → rho = max(410, 412));
     3 Li × 3 e + 4 H × 1 e + 1 = 14 electrons → even → no spin. ASE reads back the cell,
     positions and species."""
-    s = lih_vacancy()
+    s = make_lih_vacancy()
     gen = PwInputGenerator(calculation="relax", pseudo_dir=str(pseudo_dir), kspacing=0.5)
     inp = gen.get_input(s, tot_charge=-1)
     text = inp.to_str()
@@ -62,7 +54,7 @@ def test_vacancy_input_charge_cutoffs_and_round_trip(pseudo_dir, tmp_path):
 
 def test_spin_rule_and_user_input(pseudo_dir):
     """Neutral vacancy cell: 13 electrons (odd) → nspin 2; Fe → nspin 2; user_input wins."""
-    s = lih_vacancy()
+    s = make_lih_vacancy()
     assert needs_spin(s, 13) and not needs_spin(s, 14)
     fe = Structure(Lattice.cubic(2.87), ["Fe", "Fe"], [[0, 0, 0], [0.5, 0.5, 0.5]])
     assert needs_spin(fe, 32)
@@ -85,7 +77,7 @@ def test_missing_pseudo_names_element_and_folder(tmp_path):
 
 def test_neb_input_sections(pseudo_dir):
     """Three images → FIRST / one INTERMEDIATE / LAST; num_of_images counts endpoints."""
-    s = lih_vacancy()
+    s = make_lih_vacancy()
     engine = PwInputGenerator(pseudo_dir=str(pseudo_dir), ecutwfc=25, kspacing=None).get_input(
         s, -1
     )

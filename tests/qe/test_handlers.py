@@ -1,0 +1,141 @@
+"""Error handlers on real pw.x / neb.x outputs (tests/qe/fixtures); no binary needed.
+
+The fixture outputs were produced on this machine with QE 6.7: electron_maxstep = 2
+(scf_maxstep), nstep = 1 (relax_nstep), trust_radius_max < trust_radius_min (relax_bfgsfail,
+QE's "history already reset at previous step: stopping"), max_seconds = 3 (relax_walltime),
+a relax killed with SIGKILL after 5 s (relax_killed), and neb.x example01 with nstep_path = 3.
+An eigensolver failure could not be provoked with PAW on a small cell here, so the
+diagonalization handler is tested on QE's error-block text in a spec-only directory.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import make_lih_vacancy
+from pymatgen.core import Structure
+
+from sseflows.qe.handlers import (
+    DEFAULTS,
+    SPEC_FILE,
+    DiagonalizationHandler,
+    KilledRunHandler,
+    NebStepLimitHandler,
+    RelaxationHandler,
+    ScfConvergenceHandler,
+    load_spec,
+)
+from sseflows.qe.neb_input import NebPathSettings, make_neb_input
+from sseflows.qe.sets import PwInputGenerator
+
+FIX = Path(__file__).parent / "fixtures"
+
+
+def _pw_dir(tmp_path: Path, pseudo_dir: Path, output: str, calculation: str, **namelists) -> Path:
+    gen = PwInputGenerator(calculation=calculation, pseudo_dir=str(pseudo_dir), ecutwfc=25)
+    spec = gen.get_input(make_lih_vacancy(), -1, **namelists).as_dict()
+    (tmp_path / SPEC_FILE).write_text(json.dumps({"kind": "pw", "input": spec}))
+    shutil.copy(FIX / "pw" / output, tmp_path / "pw.out")
+    return tmp_path
+
+
+def test_scf_not_converged_lowers_mixing_beta(tmp_path, pseudo_dir):
+    d = _pw_dir(tmp_path, pseudo_dir, "scf_maxstep.out", "scf")
+    h = ScfConvergenceHandler()
+    assert h.check(d) and not RelaxationHandler().check(d) and not KilledRunHandler().check(d)
+    out = h.correct(d)
+    assert out["errors"] == ["scf_not_converged"]
+    electrons = load_spec(d)["input"]["namelists"]["electrons"]
+    assert electrons["mixing_beta"] == pytest.approx(0.4 * DEFAULTS["mixing_beta_factor"])
+    assert electrons["startingpot"] == "file"
+    assert list(d.glob("error.*.tar.gz"))  # backup made before the change
+
+
+def test_relax_step_limit_restarts_from_last_geometry(tmp_path, pseudo_dir):
+    d = _pw_dir(tmp_path, pseudo_dir, "relax_nstep.out", "relax")
+    before = load_spec(d)["input"]["structure"]
+    h = RelaxationHandler()
+    assert h.check(d)
+    h.correct(d)
+    spec = load_spec(d)["input"]
+    moved = Structure.from_dict(spec["structure"])
+    assert moved.cart_coords[0] != pytest.approx(Structure.from_dict(before).cart_coords[0])
+    assert (
+        "ion_dynamics" not in spec["namelists"]["ions"]
+        or spec["namelists"]["ions"]["ion_dynamics"] == "bfgs"
+    )
+
+
+def test_bfgs_failure_ladder(tmp_path, pseudo_dir):
+    """relax: bfgs → damp, then give up; vc-relax: trust_radius_min first, then damp + damp-w."""
+    (tmp_path / "r").mkdir()
+    d = _pw_dir(tmp_path / "r", pseudo_dir, "relax_bfgsfail.out", "relax")
+    h = RelaxationHandler()
+    assert h.check(d)
+    h.correct(d)
+    assert load_spec(d)["input"]["namelists"]["ions"]["ion_dynamics"] == "damp"
+    assert h.correct(d)["actions"] is None
+    (tmp_path / "vc").mkdir()
+    vc = _pw_dir(tmp_path / "vc", pseudo_dir, "relax_bfgsfail.out", "vc-relax")
+    h.correct(vc)
+    ions = load_spec(vc)["input"]["namelists"]["ions"]
+    assert ions["trust_radius_min"] == pytest.approx(1e-4) and ions["ion_dynamics"] == "bfgs"
+    h.correct(vc)
+    names = load_spec(vc)["input"]["namelists"]
+    assert names["ions"]["ion_dynamics"] == "damp" and names["cell"]["cell_dynamics"] == "damp-w"
+
+
+def test_walltime_and_killed(tmp_path, pseudo_dir):
+    (tmp_path / "w").mkdir()
+    (tmp_path / "k").mkdir()
+    w = _pw_dir(tmp_path / "w", pseudo_dir, "relax_walltime.out", "relax")
+    h = KilledRunHandler()
+    assert h.check(w)
+    h.correct(w)
+    assert load_spec(w)["input"]["namelists"]["control"]["restart_mode"] == "restart"
+    k = _pw_dir(tmp_path / "k", pseudo_dir, "relax_killed.out", "relax")
+    before = Structure.from_dict(load_spec(k)["input"]["structure"])
+    assert h.check(k) and not ScfConvergenceHandler().check(k)
+    h.correct(k)
+    after = Structure.from_dict(load_spec(k)["input"]["structure"])
+    assert after.cart_coords[0] != pytest.approx(
+        before.cart_coords[0]
+    )  # last geometry, not scratch
+
+
+def test_diagonalization_ladder(tmp_path, pseudo_dir):
+    d = _pw_dir(tmp_path, pseudo_dir, "scf.out", "scf")
+    (d / "pw.out").write_text(
+        (FIX / "pw" / "scf_maxstep.out").read_text().split("JOB DONE")[0] + " " + "%" * 92 + "\n"
+        "     Error in routine cdiaghg (193):\n     S matrix not positive definite\n"
+    )
+    h = DiagonalizationHandler()
+    assert h.check(d) and not KilledRunHandler().check(d)
+    for solver in ("paro", "cg"):
+        h.correct(d)
+        assert load_spec(d)["input"]["namelists"]["electrons"]["diagonalization"] == solver
+    assert h.correct(d)["actions"] is None
+
+
+def test_neb_step_limit_and_killed(tmp_path, pseudo_dir):
+    s = make_lih_vacancy()
+    engine = PwInputGenerator(pseudo_dir=str(pseudo_dir), ecutwfc=25, kspacing=None).get_input(s)
+    neb = make_neb_input([s, s.copy()], engine, NebPathSettings(n_images=1, nstep_path=3))
+    (tmp_path / SPEC_FILE).write_text(json.dumps({"kind": "neb", "input": neb.as_dict()}))
+    for name in ("neb.out", "H2+H.path", "H2+H.dat"):
+        shutil.copy(FIX / "neb_h3_nstep" / name, tmp_path / name)
+    h = NebStepLimitHandler()
+    assert h.check(tmp_path) and not KilledRunHandler("neb.out").check(tmp_path)
+    h.correct(tmp_path)
+    path = load_spec(tmp_path)["input"]["path"]
+    assert path["restart_mode"] == "restart" and path["nstep_path"] == 6
+    text = (tmp_path / "neb.out").read_text()
+    (tmp_path / "neb.out").write_text(text[: len(text) // 2])  # killed mid-run
+    k = KilledRunHandler("neb.out")
+    assert k.check(tmp_path)
+    assert k.correct(tmp_path)["actions"][0]["action"]["_set"] == {
+        "input->path->restart_mode": "restart"
+    }
