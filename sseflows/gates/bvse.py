@@ -1,0 +1,277 @@
+"""BVSE gate science: Li⁺ percolation barriers, the gate's barrier, and Li paths.
+
+Bond-valence site energies come from bvlain's energy model and parameters (see
+:mod:`sseflows.gates.bvse_grid`); this module prepares a candidate's structure, runs the
+grid and the percolation analysis, and answers the questions the gate and the NEB tier
+ask. Energies in eV, lengths in Å, times in s.
+
+**Partial occupancy** (most measured fast conductors are disordered): no ordering is
+enumerated. All Li — also partially occupied Li and Li on mixed sites — is removed, since
+BVSE computes the site energy of a Li⁺ probe in the field of the framework. Each framework
+(site, species) pair contributes its bond-valence (Morse) and Coulomb terms multiplied by
+its occupancy, so mixed sites act as their occupancy-weighted average and vacancies on
+framework sites weaken the site's interactions in proportion. The ``treatment`` field of
+:class:`BVSEResult` states what was done for the structure at hand.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from pymatgen.core import DummySpecies, Structure
+
+from sseflows.core.errors import CandidateError
+from sseflows.core.oxidation import ensure_oxidation_states
+from sseflows.gates.bvse_grid import (
+    PERCOLATION_EMAX_EV,
+    BVSEParameterError,
+    MobileIon,
+    bvlain_percolation_energies,
+    grid_shape,
+    percolation_energies,
+    site_energy_grid,
+)
+from sseflows.gates.bvse_path import grid_min_energy_path, li_site_indices, nearest_li_pair
+from sseflows.gates.bvse_path import resample_path as resample_path
+from sseflows.gates.timelimit import run_with_time_limit as run_with_time_limit
+
+DEFAULT_RESOLUTION_ANGSTROM = 0.2
+"""Default grid spacing, Å (meets the OBELiX throughput target; see benchmarks/)."""
+MAX_GRID_POINTS = 4_000_000
+"""Larger grids (cells beyond ~30 Å on a side at 0.2 Å) are refused as too costly."""
+GRID_CAP_EV = 100.0
+"""Stored grid energies are capped here (points inside framework ions), eV."""
+
+
+@dataclass
+class BVSEResult:
+    """Li⁺ percolation barriers of one structure and the grid they come from.
+
+    Attributes:
+        e1d_ev: Lowest energy (eV above the grid minimum) at which Li⁺ percolates in 1D;
+            None when it does not percolate in that dimension below 10 eV. Same for
+            ``e2d_ev`` and ``e3d_ev``; always ``e1d_ev ≤ e2d_ev ≤ e3d_ev``.
+        grid_energies_ev: Site-energy grid relative to its minimum, eV, capped at
+            :data:`GRID_CAP_EV`; point ``(i, j, k)`` at fractional ``(i/n0, j/n1, k/n2)``.
+        grid_shape: ``(n0, n1, n2)``.
+        resolution_angstrom: Requested largest grid spacing, Å.
+        treatment: One sentence on how partial occupancy was handled.
+        wall_s: Wall time of the calculation, s.
+    """
+
+    e1d_ev: float | None
+    e2d_ev: float | None
+    e3d_ev: float | None
+    grid_energies_ev: np.ndarray
+    grid_shape: tuple[int, int, int]
+    resolution_angstrom: float
+    treatment: str
+    wall_s: float
+
+
+def _has(site_species, element: str) -> bool:
+    return any(sp.symbol == element for sp in site_species)
+
+
+def prepare_for_bvse(structure: Structure, candidate_id: str, element: str = "Li") -> Structure:
+    """A copy of ``structure`` with oxidation states, ready for the BVSE grid.
+
+    Sites keep their order (site indices stay valid); partial occupancy is kept and handled
+    by occupancy weighting (module docstring).
+
+    Raises:
+        CandidateError: no Li, dummy species or vacancies written as species, or oxidation
+            states that cannot be assigned (see :func:`ensure_oxidation_states`).
+    """
+    if not isinstance(structure, Structure) or len(structure) == 0:
+        raise CandidateError(candidate_id, "has no structure to compute BVSE barriers for")
+    if not any(_has(site.species, element) for site in structure):
+        raise CandidateError(
+            candidate_id,
+            f"{structure.composition.reduced_formula} contains no {element}, so there is no "
+            f"{element}+ to migrate",
+        )
+    dummies = {str(sp) for site in structure for sp in site.species if isinstance(sp, DummySpecies)}
+    if dummies:
+        raise CandidateError(
+            candidate_id, f"the structure holds placeholder species {sorted(dummies)}"
+        )
+    return ensure_oxidation_states(structure, candidate_id)
+
+
+def describe_treatment(structure: Structure, element: str = "Li") -> str:
+    """One sentence on how partial occupancy enters the grid of ``structure``."""
+    partial_li = sum(
+        1
+        for site in structure
+        if _has(site.species, element)
+        and (len(site.species) > 1 or site.species.num_atoms < 1 - 1e-6)
+    )
+    weighted = 0
+    for site in structure:
+        framework = {sp: o for sp, o in site.species.items() if sp.symbol != element}
+        if framework and (len(framework) > 1 or sum(framework.values()) < 1 - 1e-6):
+            weighted += 1
+    if not partial_li and not weighted:
+        return (
+            f"Ordered structure: {element} removed as the mobile ion and every framework ion "
+            "counted with full weight."
+        )
+    return (
+        f"Partial occupancy kept: every {element} site ({partial_li} partially occupied or "
+        f"mixed) removed as the mobile ion, and {weighted} mixed or partially occupied "
+        "framework sites enter with occupancy-weighted bond-valence and Coulomb terms."
+    )
+
+
+def percolation_barriers(
+    structure: Structure,
+    candidate_id: str = "structure",
+    *,
+    resolution: float = DEFAULT_RESOLUTION_ANGSTROM,
+    mobile_ion: str = "Li1+",
+    method: str = "periodic",
+) -> BVSEResult:
+    """E_1D, E_2D and E_3D of the mobile ion in ``structure`` from its BVSE grid.
+
+    Args:
+        structure: Any structure containing the mobile ion; partial occupancy allowed.
+        candidate_id: Named in error messages.
+        resolution: Largest grid spacing, Å (0.05–1).
+        mobile_ion: The migrating ion, e.g. ``"Li1+"``.
+        method: ``"periodic"`` (exact periodic connectivity, fast) or ``"bvlain"``
+            (bvlain's own 2×2×2-supercell search, slow; for cross-checks).
+
+    Raises:
+        CandidateError: from :func:`prepare_for_bvse`, for a cell too large for the grid,
+            or when bvlain has no parameters for one of the ions.
+        ValueError: for a resolution outside 0.05–1 Å or an unknown method.
+    """
+    if not 0.05 <= resolution <= 1.0:
+        raise ValueError(f"the grid resolution must be between 0.05 and 1 Å, got {resolution}")
+    if method not in ("periodic", "bvlain"):
+        raise ValueError(f"unknown percolation method {method!r}; use 'periodic' or 'bvlain'")
+    start = time.perf_counter()
+    ion = MobileIon.parse(mobile_ion)
+    prepared = prepare_for_bvse(structure, candidate_id, element=ion.symbol)
+    shape = grid_shape(prepared.lattice.abc, resolution)
+    n_points = int(np.prod(shape))
+    if n_points > MAX_GRID_POINTS:
+        a, b, c = prepared.lattice.abc
+        raise CandidateError(
+            candidate_id,
+            f"the {a:.1f} × {b:.1f} × {c:.1f} Å cell needs {n_points:,} grid points at "
+            f"{resolution} Å, more than the limit of {MAX_GRID_POINTS:,}",
+        )
+    try:
+        grid = site_energy_grid(prepared, shape, mobile_ion)
+    except BVSEParameterError as exc:
+        raise CandidateError(candidate_id, str(exc)) from exc
+    except MemoryError as exc:
+        raise CandidateError(
+            candidate_id, f"ran out of memory on the {n_points:,}-point BVSE grid"
+        ) from exc
+    relative = np.minimum(grid - grid.min(), GRID_CAP_EV)
+    if method == "periodic":
+        e1d, e2d, e3d = percolation_energies(relative)
+    else:
+        e1d, e2d, e3d = bvlain_percolation_energies(relative)
+    return BVSEResult(
+        e1d_ev=e1d,
+        e2d_ev=e2d,
+        e3d_ev=e3d,
+        grid_energies_ev=relative,
+        grid_shape=tuple(int(n) for n in shape),
+        resolution_angstrom=float(resolution),
+        treatment=describe_treatment(prepared, ion.symbol),
+        wall_s=time.perf_counter() - start,
+    )
+
+
+def gate_barrier(
+    result: BVSEResult, dimension: int | str = "auto"
+) -> tuple[float | None, int | None]:
+    """The barrier the gate judges and its dimension, ``(barrier_ev, dim)``.
+
+    ``dimension="auto"`` takes the lowest barrier among the dimensions that percolate,
+    which is E_1D whenever Li percolates at all (E_1D ≤ E_2D ≤ E_3D), and returns
+    ``(None, None)`` when it percolates in none. ``1``/``2``/``3`` (or ``"1D"``...) pick
+    that dimension and return ``(None, dim)`` when it does not percolate there.
+
+    Raises:
+        ValueError: for any other ``dimension``.
+    """
+    barriers = {1: result.e1d_ev, 2: result.e2d_ev, 3: result.e3d_ev}
+    dim = parse_dimension(dimension)
+    if dim is None:
+        found = [(e, d) for d, e in barriers.items() if e is not None]
+        return min(found) if found else (None, None)
+    return barriers[dim], dim
+
+
+def parse_dimension(dimension: int | str) -> int | None:
+    """``"auto"`` → None; ``1``, ``"2"``, ``"3D"`` → the integer dimension.
+
+    Raises:
+        ValueError: for anything else.
+    """
+    if isinstance(dimension, str) and dimension.strip().lower() == "auto":
+        return None
+    text = str(dimension).strip().upper().removesuffix("D")
+    if isinstance(dimension, bool) or text not in {"1", "2", "3"}:
+        raise ValueError(f"dimension must be 'auto', 1, 2 or 3, got {dimension!r}")
+    return int(text)
+
+
+def bvse_li_path(
+    structure: Structure,
+    site_a: int,
+    site_b: int,
+    jimage: tuple[int, int, int] = (0, 0, 0),
+    *,
+    resolution: float = DEFAULT_RESOLUTION_ANGSTROM,
+    result: BVSEResult | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Minimum-energy Li path on the BVSE grid from site ``site_a`` to ``site_b + jimage``.
+
+    A minimax ("lowest saddle") search followed by a valley-following Dijkstra on the
+    periodic grid graph (see :mod:`sseflows.gates.bvse_path`).
+
+    Returns:
+        ``(points, energies)``: Cartesian points (N, 3) in Å, unwrapped, the first at
+        ``site_a``, the last at ``site_b`` shifted by ``jimage``, consecutive points at most
+        one grid step apart; and the grid energy at each point, eV above the grid minimum
+        (the scale of ``result.e1d_ev``).
+
+    Raises:
+        ValueError: when a site holds no Li, or the sites are not connected below 10 eV.
+        CandidateError: from :func:`percolation_barriers` when ``result`` is None.
+    """
+    li = set(li_site_indices(structure))
+    for index in (site_a, site_b):
+        if index not in li:
+            raise ValueError(f"site {index} of {structure.composition.reduced_formula} holds no Li")
+    if result is None:
+        result = percolation_barriers(structure, resolution=resolution)
+    start = structure[site_a].frac_coords
+    end = structure[site_b].frac_coords + np.asarray(jimage, dtype=float)
+    return grid_min_energy_path(
+        result.grid_energies_ev, structure.lattice.matrix, start, end, e_max=PERCOLATION_EMAX_EV
+    )
+
+
+__all__ = [
+    "DEFAULT_RESOLUTION_ANGSTROM",
+    "BVSEResult",
+    "bvse_li_path",
+    "describe_treatment",
+    "gate_barrier",
+    "nearest_li_pair",
+    "parse_dimension",
+    "percolation_barriers",
+    "prepare_for_bvse",
+    "resample_path",
+    "run_with_time_limit",
+]
