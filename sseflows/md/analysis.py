@@ -21,7 +21,9 @@ Method (documented once here, used for every engine):
    its standard error ``std(D_i) / sqrt(N_Li)`` treats ions as independent samples. With a
    single Li the regression standard error of the slope is used instead.
 6. **Flags** (a flagged temperature is reported but never fitted): ``exploded`` when any
-   position or energy is not finite; ``melted`` when the framework (non-Li atoms) RMS
+   position or energy is not finite or the potential energy rises more than
+   ``max_energy_rise_ev_per_atom`` (default 1 eV/atom, ~10 k_B·1200 K) above its first
+   value; ``melted`` when the framework (non-Li atoms) RMS
    displacement over the window exceeds ``max_framework_rmsd_a`` (default 1.5 Å);
    ``not_diffusing`` when the Li MSD at the end of the window is below
    ``min_li_msd_a2`` (default 1 Å², i.e. vibrations only) or D is below
@@ -52,6 +54,7 @@ class DiffusionSettings:
         min_li_msd_a2: Li MSD at the window end below which Li is "not diffusing", Å².
         min_diffusivity_cm2_per_s: D below which Li is "not diffusing", cm²/s.
         max_framework_rmsd_a: Framework RMS displacement above which the cell "melted", Å.
+        max_energy_rise_ev_per_atom: Energy rise above frame 0 that means "exploded", eV/atom.
         specie: The diffusing element.
     """
 
@@ -60,6 +63,7 @@ class DiffusionSettings:
     min_li_msd_a2: float = 1.0
     min_diffusivity_cm2_per_s: float = 1e-10
     max_framework_rmsd_a: float = 1.5
+    max_energy_rise_ev_per_atom: float = 1.0
     specie: str = "Li"
 
 
@@ -223,6 +227,17 @@ def analyze_temperature(
             flag="exploded",
             reason=f"the MD at {temperature_k:g} K blew up (positions or energies not finite)",
         )
+    if energies_ev is not None and len(energies_ev):
+        rise = float(np.max(energies_ev) - energies_ev[0]) / positions.shape[1]
+        if rise > settings.max_energy_rise_ev_per_atom:
+            return TemperatureResult(
+                **base,
+                flag="exploded",
+                reason=(
+                    f"the MD at {temperature_k:g} K blew up (energy rose {rise:.2f} eV/atom, "
+                    f"> {settings.max_energy_rise_ev_per_atom} eV/atom)"
+                ),
+            )
     fit = fit_diffusivity(positions, species, lattice, frame_interval_fs, settings)
     values = {
         **base,

@@ -92,7 +92,9 @@ def failed_temperature(temperature_k: float, reason: str, source: str = "") -> T
     )
 
 
-def require_li(structure_species: tuple[str, ...] | list[str], candidate_id: str, specie: str):
+def require_li(
+    structure_species: tuple[str, ...] | list[str], candidate_id: str, specie: str
+) -> None:
     """Raise :class:`CandidateError` when the structure has no ``specie``."""
     if specie not in set(structure_species):
         raise CandidateError(candidate_id, f"the structure contains no {specie}, so no Li MSD")
@@ -143,11 +145,14 @@ def conductivity_doc(
         )
     if li_density_per_cm3 is None or li_density_per_cm3 <= 0:
         return ConductivityDoc(**base, status="failed", reason="the Li density is unknown")
-    fit = arrhenius_fit(
-        [r.temperature_k for r in fitted],
-        [r.diffusivity_cm2_per_s for r in fitted],
-        [r.diffusivity_err_cm2_per_s for r in fitted],
-    )
+    try:
+        fit = arrhenius_fit(
+            [r.temperature_k for r in fitted],
+            [r.diffusivity_cm2_per_s for r in fitted],
+            [r.diffusivity_err_cm2_per_s for r in fitted],
+        )
+    except ValueError as exc:
+        return ConductivityDoc(**base, status="failed", reason=str(exc))
     d_rt, sigma, (low, high) = conductivity_range(
         fit,
         li_density_per_cm3,

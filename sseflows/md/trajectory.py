@@ -184,6 +184,11 @@ def check_trajectory(
             f"step given is {frame_interval_fs:g} fs"
         )
     if reference_species is not None and tuple(trajectory.species) != tuple(reference_species):
+        if sorted(trajectory.species) == sorted(reference_species):
+            raise ValueError(
+                f"trajectory {trajectory.source} has the same atoms as the other trajectories "
+                "but in a different order, so atoms cannot be matched"
+            )
         raise ValueError(
             f"trajectory {trajectory.source} has species {_formula(trajectory.species)} that do "
             f"not match the other trajectories ({_formula(reference_species)})"

@@ -96,6 +96,11 @@ def test_nan_positions_are_flagged_exploded(make_walk):
     energies[-1] = np.inf
     good, species, lattice = make_walk(n_frames=100)
     assert analyze_temperature(1200, good, species, lattice, 10.0, energies).flag == "exploded"
+    energies[-1] = 59 * 1.2  # +1.2 eV/atom over 59 atoms: blown up although finite
+    blown = analyze_temperature(1200, good, species, lattice, 10.0, energies)
+    assert blown.flag == "exploded" and "rose 1.20 eV/atom" in blown.reason
+    energies[-1] = 59 * 0.5
+    assert analyze_temperature(1200, good, species, lattice, 10.0, energies).flag != "exploded"
 
 
 def test_no_li_and_too_few_frames_raise_clear_errors(make_walk):

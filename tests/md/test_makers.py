@@ -129,3 +129,45 @@ def test_real_chgnet_md_three_temperatures(lif):
     assert "got 0 of 3" in doc.reason
     assert doc.li_density_per_cm3 == pytest.approx(4 / (4.03**3 * 1e-24), rel=1e-6)
     assert store.additional_stores["data"].count() >= 3
+
+
+def test_vasp_outputs_are_parsed_from_their_folders(tmp_path):
+    """atomate2's VASP TaskDoc is mocked (VASP cannot run here) by its ``dir_name`` only; each
+    folder holds an XDATCAR of an Arrhenius random walk (E_a = 0.3 eV) with 20 equilibration
+    frames that are discarded."""
+    from pymatgen.core import Structure as S
+
+    from sseflows.md.conductivity import ConductivitySettings
+    from sseflows.md.makers import analyze_md_runs
+
+    temps = [600.0, 800.0, 1000.0, 1200.0]
+    outputs = []
+    for temperature in temps:
+        d = 1e-2 * np.exp(-0.3 / (K_B_EV * temperature))
+        positions, species, lattice = random_walk(
+            d, n_frames=220, frame_interval_fs=10.0, seed=int(temperature)
+        )
+        folder = tmp_path / f"T{temperature:g}"
+        folder.mkdir()
+        frames = [
+            S(lattice, species, p, coords_are_cartesian=True, to_unit_cell=True) for p in positions
+        ]
+        Trajectory.from_structures(frames).write_Xdatcar(str(folder / "XDATCAR"))
+        outputs.append({"dir_name": f"node042:{folder}"})
+    outputs.append(None)  # a fifth VASP job that never finished
+    doc = analyze_md_runs.original(
+        "LGPS-vasp",
+        [*temps, 1400.0],
+        outputs,
+        10.0,
+        20,
+        "vasp",
+        "Li10GeP2S12",
+        ConductivitySettings().as_dict(),
+        {"preset": "kang2022"},
+    )
+    assert doc.flags == ["ok", "ok", "ok", "ok", "failed"]
+    assert all(r.n_frames == 200 for r in doc.per_temperature[:4])
+    assert doc.status == "completed"
+    assert abs(doc.ea_ev - 0.3) < 3 * doc.ea_err_ev
+    assert doc.li_density_per_cm3 == pytest.approx(32 / 1e-21)

@@ -73,6 +73,8 @@ def test_check_trajectory_rejects_mismatches(tmp_path, make_walk):
     check_trajectory(traj, 10.0, tuple(species))
     with pytest.raises(ValueError, match="do not match the other trajectories"):
         check_trajectory(traj, 10.0, ("Na",) * 59)
+    with pytest.raises(ValueError, match="in a different order"):
+        check_trajectory(traj, 10.0, tuple(reversed(species)))
     stamped = traj.__class__(traj.species, traj.positions, traj.lattice, 2.0, None, "x.xml")
     with pytest.raises(
         ValueError, match="stores frames every 2 fs but the time step given is 10 fs"
