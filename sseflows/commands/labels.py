@@ -1,0 +1,117 @@
+"""``sseflows labels``: import the published label sets and list the labelled set."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from sseflows.data.label_sources import LabelImport, import_laskowski, import_obelix
+from sseflows.data.label_store import label_to_doc, open_label_store
+
+labels_app = typer.Typer(
+    help="Conductivity labels: import published sets, list the labelled set.",
+    no_args_is_help=True,
+)
+
+MAX_REASONS_SHOWN = 10
+STORE_HELP = "Store spec: a folder, 'memory', or a mongodb:// URI (default: the db setting)."
+
+
+class LabelSet(str, Enum):
+    """Label sets that ``labels import`` knows."""
+
+    obelix = "obelix"
+    laskowski = "laskowski"
+
+
+@labels_app.command("import")
+def import_labels(
+    label_set: LabelSet = typer.Argument(..., help="Which label set PATH holds."),
+    path: Path = typer.Argument(
+        ...,
+        exists=True,
+        help="OBELiX folder (train.csv + cifs/), or Laskowski's CSV (or its folder).",
+    ),
+    store: str | None = typer.Option(None, "--store", help=STORE_HELP),
+) -> None:
+    """Import a published label set into the label store (re-importing replaces)."""
+    console = Console()
+    result: LabelImport = (
+        import_obelix(path) if label_set is LabelSet.obelix else import_laskowski(path)
+    )
+    with open_label_store(store) as label_store:
+        written = label_store.add(result.labels)
+        total = label_store.count()
+    with_structure = sum(label.structure is not None for label in result.labels)
+    console.print(
+        f"Imported {written} {label_set.value} labels ({with_structure} with a structure) "
+        f"from {path}; skipped {len(result.skipped)}. The store now holds {total} labels."
+    )
+    for reason in result.skipped[:MAX_REASONS_SHOWN]:
+        console.print(f"  skipped: {reason}", highlight=False)
+    if len(result.skipped) > MAX_REASONS_SHOWN:
+        console.print(f"  ... and {len(result.skipped) - MAX_REASONS_SHOWN} more skipped rows.")
+
+
+def _sigma_text(doc: dict) -> str:
+    if doc["sigma_upper_bound"] and doc["log10_sigma_rt"] is not None:
+        return f"< {10 ** doc['log10_sigma_rt']:.2e}"
+    return f"{doc['sigma_rt_s_per_cm']:.2e}" if doc["sigma_rt_s_per_cm"] is not None else "-"
+
+
+def _number_text(value: float | None, fmt: str) -> str:
+    return format(value, fmt) if value is not None else "-"
+
+
+@labels_app.command("list")
+def list_labels(
+    kind: str | None = typer.Option(None, "--kind", help="experimental or computed."),
+    source: str | None = typer.Option(None, "--source", help="e.g. obelix, laskowski2023."),
+    formula: str | None = typer.Option(None, "--formula", help="Any formula of the composition."),
+    limit: int = typer.Option(20, "--limit", help="Show at most this many labels (0 = all)."),
+    json_out: Path | None = typer.Option(
+        None, "--json", help="Also write the listed labels (without structures) to this file."
+    ),
+    store: str | None = typer.Option(None, "--store", help=STORE_HELP),
+) -> None:
+    """List labels as a table, optionally filtered; --json writes the same records."""
+    console = Console()
+    with open_label_store(store) as label_store:
+        labels = label_store.query(kind=kind, source=source, formula=formula)
+    shown = labels[:limit] if limit > 0 else labels
+    docs = []
+    for label in shown:
+        doc = label_to_doc(label)
+        doc.pop("structure")
+        doc.pop("formula_key")
+        docs.append(doc)
+
+    table = Table(title=f"{len(shown)} of {len(labels)} matching labels")
+    for column in ("label_id", "formula", "σ_RT S/cm", "log10 σ", "Ea eV", "kind", "source", "cif"):
+        table.add_column(column, no_wrap=True)
+    for doc in docs:
+        kind_text = doc["method"] or doc["kind"]
+        table.add_row(
+            doc["label_id"],
+            doc["formula"],
+            _sigma_text(doc),
+            _number_text(doc["log10_sigma_rt"], ".2f"),
+            _number_text(doc["ea_ev"], ".3f"),
+            kind_text,
+            doc["source"],
+            "yes" if doc["has_structure"] else "no",
+        )
+    console.print(table)
+    if json_out is not None:
+        json_out.write_text(json.dumps(docs, indent=2, default=str))
+        console.print(f"Wrote {len(docs)} labels to {json_out}.")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``labels`` command group to ``app``."""
+    app.add_typer(labels_app, name="labels")
