@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from sseflows.core.errors import ConfigurationError
 
@@ -20,10 +19,10 @@ def demo(
     json_out: Path | None = typer.Option(None, "--json", help="Write records to this file."),
 ) -> None:
     """Screen the demo candidates (pymatgen structures + prototypes) through the gates."""
-    from sseflows.commands.screen import run_screen
+    from sseflows.commands.screen import run_screen, wide_console
     from sseflows.data.demo import load_demo_spec, write_demo_cifs
 
-    console = Console()
+    console = wide_console()
     try:
         demo_spec = load_demo_spec(spec)
         paths = write_demo_cifs(demo_spec, workdir / "candidates")

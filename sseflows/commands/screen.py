@@ -18,6 +18,11 @@ if TYPE_CHECKING:
     from sseflows.flows.screening import ScreeningFlowMaker
 
 
+def wide_console() -> Console:
+    """A console for tables: the terminal's width, or 160 columns when piped or logged."""
+    return Console() if sys.stdout.isatty() else Console(width=160)
+
+
 def build_screening_maker(settings: Settings) -> ScreeningFlowMaker:
     """The screening flow Maker with the gate thresholds of ``settings``."""
     from sseflows.flows.screening import ScreeningFlowMaker
@@ -59,7 +64,7 @@ def run_screen(
     from sseflows.settings import load_settings
     from sseflows.stores import build_job_store
 
-    console = console or Console()
+    console = console or wide_console()
     settings = load_settings(
         db=store_spec,
         mp_snapshot=mp_snapshot,
