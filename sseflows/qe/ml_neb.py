@@ -74,6 +74,11 @@ def _calculator():
         return CHGNetCalculator(model=_chgnet_model(), use_device="cpu", on_isolated_atoms="ignore")
 
 
+def chgnet_energy_ev(structure: Structure) -> float:
+    """CHGNet total energy of one structure, eV (single point)."""
+    return float(_to_atoms(structure).get_potential_energy())
+
+
 def _optimizer(name: str):
     from ase.optimize import BFGS, FIRE
 

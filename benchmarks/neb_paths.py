@@ -1,0 +1,211 @@
+"""NEB iterations to convergence: BVSE-seeded images vs. linear interpolation vs. IDPP.
+
+For each small Li conductor the hop (shortest distinct Li–Li hop), the supercell and the
+relaxed vacancy endpoints are built once with the CHGNet engine
+(:class:`sseflows.qe.ml_neb.ChgnetNebMaker`); then the same plain-NEB + climbing-image
+protocol runs from each initial band. The BVSE band places the moving Li on the BVSE
+minimum-energy path of the hop (``sseflows.gates.bvse.bvse_li_path``), framework atoms
+linear. Reported per structure and method: iterations (plain, climbing, total), converged,
+barrier, the highest energy of the *initial* band, wall time. Summary: mean relative
+reduction of total iterations of BVSE (and IDPP) vs. linear; the issue's target is ≥ 25 %.
+
+Usage::
+
+    nice python benchmarks/neb_paths.py --out neb_paths.json [--systems LiCl Li2O]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from collections.abc import Callable
+
+import numpy as np
+from pymatgen.core import Lattice, Structure
+
+from sseflows.core.candidate import Candidate
+from sseflows.core.hops import LiHop
+from sseflows.qe.ml_neb import ChgnetNebMaker, barriers_from_energies, chgnet_energy_ev
+
+METHODS = ("linear", "idpp", "bvse")
+
+
+def li2o() -> Structure:
+    """Li2O antifluorite, a = 4.62 Å (Fm-3m); primitive cell."""
+    cell = Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(4.62), ["Li", "O"], [[0.25] * 3, [0] * 3]
+    )
+    return cell.get_primitive_structure()
+
+
+def licl() -> Structure:
+    """LiCl rock salt, a = 5.13 Å (Fm-3m); primitive cell."""
+    cell = Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(5.13), ["Li", "Cl"], [[0] * 3, [0.5] * 3]
+    )
+    return cell.get_primitive_structure()
+
+
+def li3n() -> Structure:
+    """α-Li3N, P6/mmm, a = 3.648, c = 3.875 Å (Rabenau & Schultz 1976)."""
+    return Structure.from_spacegroup(
+        "P6/mmm",
+        Lattice.hexagonal(3.648, 3.875),
+        ["N", "Li", "Li"],
+        [[0, 0, 0], [0, 0, 0.5], [1 / 3, 2 / 3, 0]],
+    )
+
+
+def lifepo4() -> Structure:
+    """Olivine LiFePO4, Pnma, a = 10.332, b = 6.010, c = 4.692 Å (Streltsov et al. 1993);
+    Li on 4a forms 1D channels along b with a curved hop of b/2."""
+    return Structure.from_spacegroup(
+        "Pnma",
+        Lattice.orthorhombic(10.332, 6.010, 4.692),
+        ["Li", "Fe", "P", "O", "O", "O"],
+        [
+            [0, 0, 0],
+            [0.28222, 0.25, 0.97472],
+            [0.09486, 0.25, 0.41820],
+            [0.09678, 0.25, 0.74279],
+            [0.45710, 0.25, 0.20602],
+            [0.16558, 0.04646, 0.28502],
+        ],
+    )
+
+
+SYSTEMS: dict[str, tuple[Callable[[], Structure], float]] = {
+    # name: (structure, min_length Å — lowered from 10 Å to keep CHGNet NEBs short)
+    "LiCl": (licl, 5.5),
+    "Li2O": (li2o, 6.0),
+    "Li3N": (li3n, 6.0),
+    "LiFePO4": (lifepo4, 6.0),
+}
+
+
+def bvse_path(structure: Structure, hop: LiHop) -> np.ndarray:
+    """The BVSE Li path of ``hop`` in the unit-cell frame (Cartesian Å, unwrapped)."""
+    from sseflows.gates.bvse import bvse_li_path
+
+    points, _ = bvse_li_path(structure, hop.site_a, hop.site_b, hop.jimage, resolution=0.2)
+    return np.asarray(points, dtype=float)
+
+
+def seed_barrier(seeds: list[Structure]) -> float:
+    """Highest CHGNet energy of the initial band above its first image, eV."""
+    energies = [chgnet_energy_ev(s) for s in seeds]
+    return barriers_from_energies(energies)[0]
+
+
+def run_system(name: str, maker_kwargs: dict) -> dict:
+    """All methods on one system, from the same relaxed endpoints."""
+    factory, min_length = SYSTEMS[name]
+    structure = factory()
+    candidate = Candidate.from_structure(structure, name)
+    base = ChgnetNebMaker(min_length=min_length, **maker_kwargs)
+    setup = base.prepare(candidate)
+    row: dict = {
+        "structure": name,
+        "formula": structure.composition.reduced_formula,
+        "hop": setup.hop.to_doc().model_dump(),
+        "supercell_atoms": len(setup.initial),
+        "supercell_lengths_angstrom": [round(x, 3) for x in setup.supercell_lengths],
+        "endpoint_prep_wall_s": round(setup.wall_s, 2),
+        "methods": {},
+    }
+    path = None
+    try:
+        start = time.perf_counter()
+        path = bvse_path(structure, setup.hop)
+        row["bvse_path_wall_s"] = round(time.perf_counter() - start, 2)
+        row["bvse_path_length_angstrom"] = float(
+            np.linalg.norm(np.diff(path, axis=0), axis=1).sum()
+        )
+    except (ImportError, ValueError) as error:  # reported, the other methods still run
+        row["bvse_path_error"] = f"{type(error).__name__}: {error}"
+    for method in METHODS:
+        if method == "bvse" and path is None:
+            continue
+        maker = ChgnetNebMaker(min_length=min_length, image_method=method, **maker_kwargs)
+        try:
+            seeds, used = maker.seed_images(setup, path if method == "bvse" else None)
+        except ValueError as error:
+            row["methods"][method] = {"error": str(error)}
+            continue
+        start_barrier = seed_barrier(seeds)
+        band = maker.run_band(seeds)
+        energies = [e - band.energies_ev[0] for e in band.energies_ev]
+        row["methods"][method] = {
+            "method_used": used,
+            "iterations": band.iterations,
+            "plain_iterations": band.plain_iterations,
+            "climb_iterations": band.climb_iterations,
+            "converged": band.converged,
+            "barrier_ev": round(barriers_from_energies(energies)[0], 4),
+            "seed_barrier_ev": round(start_barrier, 4),
+            "energies_ev": [round(e, 4) for e in energies],
+            "wall_s": round(band.wall_s, 2),
+        }
+        print(name, method, row["methods"][method], flush=True)
+    return row
+
+
+def summarise(rows: list[dict]) -> dict:
+    """Mean relative reduction of total iterations vs. linear (per structure, then mean)."""
+    summary: dict = {"target_bvse_reduction": 0.25}
+    for method in ("bvse", "idpp"):
+        reductions = {}
+        for row in rows:
+            runs = row["methods"]
+            if "iterations" in runs.get(method, {}) and "iterations" in runs.get("linear", {}):
+                linear = runs["linear"]["iterations"]
+                reductions[row["structure"]] = 1.0 - runs[method]["iterations"] / linear
+        summary[f"{method}_vs_linear_reduction"] = {k: round(v, 3) for k, v in reductions.items()}
+        summary[f"{method}_vs_linear_mean_reduction"] = (
+            round(float(np.mean(list(reductions.values()))), 3) if reductions else None
+        )
+    mean = summary["bvse_vs_linear_mean_reduction"]
+    summary["target_met"] = None if mean is None else bool(mean >= 0.25)
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", required=True, help="JSON file to write")
+    parser.add_argument("--systems", nargs="+", default=list(SYSTEMS), choices=list(SYSTEMS))
+    parser.add_argument("--n-images", type=int, default=5)
+    parser.add_argument("--max-steps", type=int, default=300)
+    parser.add_argument("--fmax", type=float, default=0.05, help="NEB threshold, eV/Å")
+    parser.add_argument("--optimizer", default="FIRE", choices=["FIRE", "BFGS"])
+    args = parser.parse_args()
+
+    maker_kwargs = {
+        "n_images": args.n_images,
+        "max_steps": args.max_steps,
+        "fmax_ev_per_angstrom": args.fmax,
+        "optimizer": args.optimizer,
+    }
+    start = time.perf_counter()
+    rows = [run_system(name, maker_kwargs) for name in args.systems]
+    result = {
+        "benchmark": "neb_paths",
+        "engine": "chgnet",
+        "settings": maker_kwargs,
+        "machine": {
+            "platform": platform.platform(),
+            "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+        },
+        "systems": rows,
+        "summary": summarise(rows),
+        "total_wall_s": round(time.perf_counter() - start, 1),
+    }
+    with open(args.out, "w") as handle:
+        json.dump(result, handle, indent=2)
+    print(json.dumps(result["summary"], indent=2))
+
+
+if __name__ == "__main__":
+    main()
