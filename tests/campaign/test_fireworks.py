@@ -52,3 +52,62 @@ def test_embedded_launchpad_runs_submitted_flows(tmp_path: Path) -> None:
     assert result["docs"] == ["c0", "c1", "c2"]
     assert result["states"] == ["COMPLETED"]
     assert (tmp_path / "fw.json").is_file()
+
+
+SCREEN_SCRIPT = """
+import json, sys
+from sseflows.campaign.fireworks import load_launchpad, submit_flows, launch_local_worker
+from sseflows.campaign.results import query_tier_docs
+from sseflows.core.candidate import Candidate
+from sseflows.data.prototypes import pymatgen_structure
+from sseflows.flows.screening import ScreeningFlowMaker
+from sseflows.gates.bvse_maker import BVSEGateMaker
+from sseflows.gates.mp_maker import MPGateMaker
+from sseflows.stores import build_job_store
+
+db, launch_dir, snapshot = sys.argv[1:4]
+lp = load_launchpad()
+lp.reset("", require_password=False)
+store = build_job_store(db)
+maker = ScreeningFlowMaker(mp_gate=MPGateMaker(snapshot=snapshot, use_live=False),
+                           bvse_gate=BVSEGateMaker(timeout_s=0, compute_path=False))
+li2o = pymatgen_structure("Li2O")
+flows = [
+    ("good", maker.make(Candidate.from_structure(li2o, "good"))),
+    ("unstable", maker.make(Candidate.from_structure(li2o, "unstable", e_hull_ev_per_atom=0.3,
+                                                     band_gap_ev=5.0))),
+]
+submit_flows(flows, lp, store=store)
+launch_local_worker(lp, launch_dir=launch_dir)
+store.connect()
+states = {fw["name"]: fw["state"] for fw in lp.fireworks.find({}, {"name": 1, "state": 1})}
+docs = {f"{d['candidate_id']}/{d['tier']}": d["status"] for d in query_tier_docs(store)}
+print(json.dumps({"states": states, "docs": docs}))
+"""
+
+
+def test_gate_drop_defuses_later_fireworks(tmp_path: Path) -> None:
+    """Under FireWorks, stop_children of a dropped MP gate defuses that candidate's BVSE."""
+    snapshot = Path(__file__).resolve().parents[2] / "inputs" / "mp_snapshot_demo.json"
+    env = dict(os.environ, MONGOMOCK_SERVERSTORE_FILE=str(tmp_path / "fw.json"))
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            SCREEN_SCRIPT,
+            str(tmp_path / "db"),
+            str(tmp_path / "l"),
+            str(snapshot),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["docs"] == {"good/mp": "passed", "good/bvse": "passed", "unstable/mp": "dropped"}
+    assert result["states"]["mp gate unstable"] == "COMPLETED"
+    assert result["states"]["bvse gate unstable"] == "DEFUSED"
+    assert result["states"]["bvse gate good"] == "COMPLETED"
