@@ -94,3 +94,25 @@ def test_chgnet_neb_on_licl_through_jobflow() -> None:
     assert len(images) == 5
     moving = [Structure.from_dict(image) for image in images]
     assert len(moving[0]) == 11
+
+
+def test_prepare_and_seed_without_the_potential() -> None:
+    """Geometry and seeding need no CHGNet evaluation when endpoints are not relaxed."""
+    candidate = Candidate.from_structure(_licl_primitive(), "LiCl-seed")
+    maker = ChgnetNebMaker(n_images=3, min_length=5.5, relax_endpoints=False)
+    setup = maker.prepare(candidate)
+    assert len(setup.initial) == 11
+    assert min(setup.supercell_lengths) >= 5.5
+    images, method = maker.seed_images(setup)
+    assert method == "linear"  # "bvse" without a path falls back, and says so
+    assert len(images) == 5
+
+    start = setup.initial.cart_coords[setup.moving_index]
+    hop = setup.final.cart_coords[setup.moving_index] - start
+    bulge = np.cross(hop, [0.0, 0.0, 1.0])
+    bulge *= 0.8 / np.linalg.norm(bulge)
+    path = np.array([start, start + hop / 2 + bulge, start + hop])
+    images, method = maker.seed_images(setup, path)
+    assert method == "bvse"
+    middle = images[2].cart_coords[setup.moving_index]
+    assert middle == pytest.approx(start + hop / 2 + bulge, abs=1e-6)
