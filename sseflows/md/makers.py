@@ -211,8 +211,8 @@ def trajectory_from_md_output(output: Any, frame_interval_fs: float, label: str)
     """Frames from an atomate2 MD task document (object or dict).
 
     CHGNet (``ForceFieldTaskDocument``): the pymatgen ``Trajectory`` under ``objects``.
-    VASP (``TaskDoc``): ``vasprun.xml`` or ``XDATCAR`` in ``dir_name`` (``host:/path``
-    accepted). Raises ValueError (one sentence) when none is found.
+    VASP (``TaskDoc``): ``XDATCAR`` (smaller, read first) or ``vasprun.xml`` in
+    ``dir_name`` (``host:/path`` accepted). Raises ValueError (one sentence) when none is found.
     """
     if output is None:
         raise ValueError(f"the MD job {label} did not finish")
@@ -224,7 +224,7 @@ def trajectory_from_md_output(output: Any, frame_interval_fs: float, label: str)
     dir_name = _get(output, "dir_name")
     if dir_name:
         folder = Path(str(dir_name).split(":", 1)[-1])
-        for name in ("vasprun.xml", "vasprun.xml.gz", "XDATCAR", "XDATCAR.gz"):
+        for name in ("XDATCAR", "XDATCAR.gz", "vasprun.xml", "vasprun.xml.gz"):
             if (folder / name).is_file():
                 return read_trajectory(folder / name)
     raise ValueError(f"the MD job {label} left no trajectory")
