@@ -34,19 +34,28 @@ A scheme names the classes that are kept; the others are deleted:
 Partially occupied sites are kept, not rejected: every species on a site is mapped, the
 fractions of species that map to the same element are added, deleted classes leave
 vacancy, and a site left with nothing is removed. Example: a Li0.5Ge0.5 site becomes
-Li0.5Al0.5 in CAMN, Al0.5 in CAN and Li0.5 in AM. Oxidation states are guessed with
-:func:`sseflows.core.oxidation.ensure_oxidation_states` when the structure has none.
+Li0.5Al0.5 in CAMN, Al0.5 in CAN and Li0.5 in AM. Oxidation states come from
+:func:`sseflows.core.oxidation.ensure_oxidation_states` (given states kept, else guessed).
+Its guess works on the composition rounded to whole atoms and gives up on large disordered
+cells (105 of the 241 Li-containing OBELiX structures, e.g. Li24.2Si0.2P3.8S20Br4). Since
+the simplification needs only the *sign* of each element's state, it then falls back to
+:func:`sign_balanced_states`: every combination of the elements' common oxidation states
+is tried on the fractional composition itself, the charge-balanced ones (within 2 % of
+the cation charge) are kept, and among them the one that puts the negative charge on the
+most electronegative elements wins (smallest Σ n·q·χ).
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections import defaultdict
 
 import numpy as np
-from pymatgen.core import Element, Lattice, Structure
+from pymatgen.core import Composition, Element, Lattice, Species, Structure
 
 from sseflows.core.errors import CandidateError
-from sseflows.core.oxidation import ensure_oxidation_states
+from sseflows.core.oxidation import RELATIVE_CHARGE_TOLERANCE, ensure_oxidation_states
 
 SCHEMES = ("CAMN", "CAN", "AM", "A", "CAMN-40", "CAN-40", "AM-40", "A-40", "CAMNS", "CANS")
 """Names accepted by :func:`simplify`."""
@@ -62,6 +71,9 @@ LI_S_BOND_ANGSTROM = 2.472
 
 MOBILE_ELEMENT = "Li"
 
+MAX_STATE_COMBINATIONS = 50_000
+"""Largest number of oxidation-state combinations :func:`sign_balanced_states` tries."""
+
 
 def classify(symbol: str, oxidation_state: float) -> str:
     """Class of one species: ``M`` for Li, else ``C`` (> 0), ``A`` (< 0) or ``N`` (0)."""
@@ -72,6 +84,59 @@ def classify(symbol: str, oxidation_state: float) -> str:
     if oxidation_state < 0:
         return "A"
     return "N"
+
+
+def sign_balanced_states(composition: Composition) -> dict[str, float] | None:
+    """Oxidation state per element that balances ``composition`` (fractional amounts fine).
+
+    Li is +1; every other element takes one of pymatgen's ``common_oxidation_states`` (0
+    when it has none). Among combinations whose net charge is within
+    :data:`~sseflows.core.oxidation.RELATIVE_CHARGE_TOLERANCE` of the cation charge, the
+    one with the smallest Σ n·q·χ (negative charge on electronegative elements) is
+    returned; None when no combination balances or there are too many to try.
+    """
+    amounts = {el.symbol: amt for el, amt in composition.element_composition.items()}
+    symbols = sorted(amounts)
+    choices = [
+        (1,) if el == MOBILE_ELEMENT else (Element(el).common_oxidation_states or (0,))
+        for el in symbols
+    ]
+    if math.prod(len(c) for c in choices) > MAX_STATE_COMBINATIONS:
+        return None
+    chi = [Element(el).X if not math.isnan(Element(el).X) else 0.0 for el in symbols]
+    n = [amounts[el] for el in symbols]
+    best, best_score = None, math.inf
+    for states in itertools.product(*choices):
+        charge = sum(a * q for a, q in zip(n, states, strict=True))
+        cations = sum(a * q for a, q in zip(n, states, strict=True) if q > 0)
+        if abs(charge) > RELATIVE_CHARGE_TOLERANCE * max(cations, 1.0):
+            continue
+        score = sum(a * q * x for a, q, x in zip(n, states, chi, strict=True))
+        if score < best_score:
+            best, best_score = states, score
+    if best is None:
+        return None
+    return {el: float(q) for el, q in zip(symbols, best, strict=True)}
+
+
+def decorate(structure: Structure, candidate_id: str) -> Structure:
+    """``structure`` with oxidation states: :func:`ensure_oxidation_states`, else the
+    :func:`sign_balanced_states` fallback (see module docstring).
+
+    Raises:
+        CandidateError: from :func:`ensure_oxidation_states` when the fallback fails too.
+    """
+    try:
+        return ensure_oxidation_states(structure, candidate_id)
+    except CandidateError:
+        states = sign_balanced_states(structure.composition)
+        if states is None:
+            raise
+    decorated = structure.copy()
+    decorated.replace_species(
+        {sp: Species(sp.symbol, states[sp.symbol]) for sp in structure.composition}
+    )
+    return decorated
 
 
 def parse_scheme(scheme: str) -> tuple[frozenset[str], str | None]:
@@ -157,7 +222,7 @@ def simplify(structure: Structure, scheme: str, *, candidate_id: str = "structur
             deleting classes, or when the scaling has nothing to measure.
     """
     kept, scaling = parse_scheme(scheme)
-    decorated = ensure_oxidation_states(structure, candidate_id)
+    decorated = decorate(structure, candidate_id)
     classes = _classified_sites(decorated)
     lattice = decorated.lattice
     if scaling is not None:

@@ -10,12 +10,14 @@ import numpy as np
 import pymatgen.core
 import pytest
 from pymatgen.core import Composition, Lattice, Species, Structure
+from pymatgen.io.cif import CifParser
 
 from sseflows.core.simplify import (
     LI_S_BOND_ANGSTROM,
     SCHEMES,
     VOLUME_PER_ANION_A3,
     classify,
+    sign_balanced_states,
     simplify,
 )
 
@@ -197,3 +199,28 @@ def test_every_scheme_keeps_fractional_coordinates(scheme: str) -> None:
 def test_unknown_scheme() -> None:
     with pytest.raises(ValueError, match="unknown simplification scheme"):
         simplify(li2o(), "CAMN-30")
+
+
+def test_sign_balanced_states_on_fractional_compositions() -> None:
+    """Charge balance on the real (fractional) amounts: 24.2 + 0.2·4 + 3.8·5 = 20·2 + 4·1."""
+    assert sign_balanced_states(Composition("Li24.2Si0.2P3.8S20Br4")) == {
+        "Li": 1.0,
+        "Si": 4.0,
+        "P": 5.0,
+        "S": -2.0,
+        "Br": -1.0,
+    }
+    assert sign_balanced_states(Composition("Li2SO4"))["S"] == 6.0  # S is a cation here
+    assert sign_balanced_states(Composition("Li3PS4"))["S"] == -2.0
+    assert sign_balanced_states(Composition("Li3O")) is None  # cannot balance
+
+
+def test_disordered_argyrodite_from_obelix(obelix_dir: Path) -> None:
+    """OBELiX 09w, Li6.05P0.95Si0.05S5Br (Z = 4): 100 partially occupied sites whose
+    composition Li24.2P3.8Si0.2S20Br4 defeats the whole-atom oxidation-state guess."""
+    cif = obelix_dir / "cifs" / "09w.cif"
+    structure = CifParser(cif).parse_structures(primitive=False)[0]
+    camn = simplify(structure, "CAMN", candidate_id="09w")
+    assert counts(camn) == pytest.approx({"Li": 24.19992, "Al": 3.8 + 0.2, "S": 20 + 4})
+    a40 = simplify(structure, "A-40", candidate_id="09w")
+    assert a40.volume == pytest.approx(24 * 40.0)
