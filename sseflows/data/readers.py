@@ -55,7 +55,10 @@ def _finalise(
         if isinstance(item, ReadFailure):
             new_id = _unique_id(item.candidate_id, taken)
             if new_id != item.candidate_id:
-                item = ReadFailure(new_id, item.source, item.reason)
+                reason = item.reason.replace(
+                    f"Candidate '{item.candidate_id}'", f"Candidate '{new_id}'", 1
+                )
+                item = ReadFailure(new_id, item.source, reason)
             failures.append(item)
             continue
         new_id = _unique_id(item.id, taken)
@@ -90,7 +93,7 @@ def read_candidates(
             ``e_hull_ev_per_atom`` (eV/atom) and ``band_gap_ev`` (eV); see
             :mod:`sseflows.data.candidates_csv`.
         mp_documents: JSON file with a list of Materials Project summary documents.
-        deduplicate: Merge identical structures (StructureMatcher within each formula).
+        deduplicate: Merge identical structures (StructureMatcher within each composition).
         max_sites: Largest accepted cell, in sites.
         structure_lookup: Structure source for CSV rows that give only an mp-id.
 

@@ -71,6 +71,11 @@ def test_duplicate_file_names_get_suffixes(tmp_path: Path, write_cif) -> None:
     result = read_candidates([one, two])
     assert result.ids == ["x", "x_2"]
     assert result.candidates[1].provenance["renamed_from"] == "x"
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "x.cif").write_text("not a cif")
+    failed = read_candidates([one, tmp_path / "c" / "x.cif"])
+    assert failed.failures[0].candidate_id == "x_2"
+    assert failed.failures[0].reason.startswith("Candidate 'x_2': x.cif cannot be parsed")
 
 
 def test_missing_path_and_empty_folder(tmp_path: Path) -> None:
