@@ -8,8 +8,11 @@ on the composition, so fractional occupancies are fine.
 
 from __future__ import annotations
 
+import itertools
+import math
+
 from pymatgen.analysis.bond_valence import BVAnalyzer
-from pymatgen.core import Composition, Species, Structure
+from pymatgen.core import Composition, Element, Species, Structure
 
 from sseflows.core.errors import CandidateError
 
@@ -85,6 +88,42 @@ def guess_element_oxidation_states(composition: Composition) -> dict[str, float]
     return None
 
 
+MAX_STATE_COMBINATIONS = 50_000
+"""Largest number of oxidation-state combinations :func:`sign_balanced_states` tries."""
+
+
+def sign_balanced_states(composition: Composition) -> dict[str, float] | None:
+    """Oxidation state per element that balances ``composition`` (fractional amounts fine).
+
+    Li is +1; every other element takes one of pymatgen's ``common_oxidation_states`` (0
+    when it has none). Among combinations whose net charge is within
+    :data:`RELATIVE_CHARGE_TOLERANCE` of the cation charge, the
+    one with the smallest Σ n·q·χ (negative charge on electronegative elements) is
+    returned; None when no combination balances or there are too many to try.
+    """
+    amounts = {el.symbol: amt for el, amt in composition.element_composition.items()}
+    symbols = sorted(amounts)
+    choices = [
+        (1,) if el == "Li" else (Element(el).common_oxidation_states or (0,)) for el in symbols
+    ]
+    if math.prod(len(c) for c in choices) > MAX_STATE_COMBINATIONS:
+        return None
+    chi = [Element(el).X if not math.isnan(Element(el).X) else 0.0 for el in symbols]
+    n = [amounts[el] for el in symbols]
+    best, best_score = None, math.inf
+    for states in itertools.product(*choices):
+        charge = sum(a * q for a, q in zip(n, states, strict=True))
+        cations = sum(a * q for a, q in zip(n, states, strict=True) if q > 0)
+        if abs(charge) > RELATIVE_CHARGE_TOLERANCE * max(cations, 1.0):
+            continue
+        score = sum(a * q * x for a, q, x in zip(n, states, chi, strict=True))
+        if score < best_score:
+            best, best_score = states, score
+    if best is None:
+        return None
+    return {el: float(q) for el, q in zip(symbols, best, strict=True)}
+
+
 def ensure_oxidation_states(structure: Structure, candidate_id: str) -> Structure:
     """A copy of ``structure`` with oxidation states on every species.
 
@@ -107,6 +146,8 @@ def ensure_oxidation_states(structure: Structure, candidate_id: str) -> Structur
                 assigned = False
         if not assigned:
             states = guess_element_oxidation_states(decorated.composition)
+            if states is None:
+                states = sign_balanced_states(decorated.composition)
             if states is None:
                 raise CandidateError(
                     candidate_id,

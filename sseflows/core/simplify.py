@@ -47,15 +47,13 @@ most electronegative elements wins (smallest Σ n·q·χ).
 
 from __future__ import annotations
 
-import itertools
-import math
 from collections import defaultdict
 
 import numpy as np
-from pymatgen.core import Composition, Element, Lattice, Species, Structure
+from pymatgen.core import Element, Lattice, Structure
 
 from sseflows.core.errors import CandidateError
-from sseflows.core.oxidation import RELATIVE_CHARGE_TOLERANCE, ensure_oxidation_states
+from sseflows.core.oxidation import ensure_oxidation_states
 
 SCHEMES = ("CAMN", "CAN", "AM", "A", "CAMN-40", "CAN-40", "AM-40", "A-40", "CAMNS", "CANS")
 """Names accepted by :func:`simplify`."""
@@ -71,9 +69,6 @@ LI_S_BOND_ANGSTROM = 2.472
 
 MOBILE_ELEMENT = "Li"
 
-MAX_STATE_COMBINATIONS = 50_000
-"""Largest number of oxidation-state combinations :func:`sign_balanced_states` tries."""
-
 
 def classify(symbol: str, oxidation_state: float) -> str:
     """Class of one species: ``M`` for Li, else ``C`` (> 0), ``A`` (< 0) or ``N`` (0)."""
@@ -86,57 +81,14 @@ def classify(symbol: str, oxidation_state: float) -> str:
     return "N"
 
 
-def sign_balanced_states(composition: Composition) -> dict[str, float] | None:
-    """Oxidation state per element that balances ``composition`` (fractional amounts fine).
-
-    Li is +1; every other element takes one of pymatgen's ``common_oxidation_states`` (0
-    when it has none). Among combinations whose net charge is within
-    :data:`~sseflows.core.oxidation.RELATIVE_CHARGE_TOLERANCE` of the cation charge, the
-    one with the smallest Σ n·q·χ (negative charge on electronegative elements) is
-    returned; None when no combination balances or there are too many to try.
-    """
-    amounts = {el.symbol: amt for el, amt in composition.element_composition.items()}
-    symbols = sorted(amounts)
-    choices = [
-        (1,) if el == MOBILE_ELEMENT else (Element(el).common_oxidation_states or (0,))
-        for el in symbols
-    ]
-    if math.prod(len(c) for c in choices) > MAX_STATE_COMBINATIONS:
-        return None
-    chi = [Element(el).X if not math.isnan(Element(el).X) else 0.0 for el in symbols]
-    n = [amounts[el] for el in symbols]
-    best, best_score = None, math.inf
-    for states in itertools.product(*choices):
-        charge = sum(a * q for a, q in zip(n, states, strict=True))
-        cations = sum(a * q for a, q in zip(n, states, strict=True) if q > 0)
-        if abs(charge) > RELATIVE_CHARGE_TOLERANCE * max(cations, 1.0):
-            continue
-        score = sum(a * q * x for a, q, x in zip(n, states, chi, strict=True))
-        if score < best_score:
-            best, best_score = states, score
-    if best is None:
-        return None
-    return {el: float(q) for el, q in zip(symbols, best, strict=True)}
-
-
 def decorate(structure: Structure, candidate_id: str) -> Structure:
-    """``structure`` with oxidation states: :func:`ensure_oxidation_states`, else the
-    :func:`sign_balanced_states` fallback (see module docstring).
+    """``structure`` with oxidation states (:func:`ensure_oxidation_states`, which falls back
+    to :func:`~sseflows.core.oxidation.sign_balanced_states` for fractional compositions).
 
     Raises:
-        CandidateError: from :func:`ensure_oxidation_states` when the fallback fails too.
+        CandidateError: when no charge-balanced assignment exists.
     """
-    try:
-        return ensure_oxidation_states(structure, candidate_id)
-    except CandidateError:
-        states = sign_balanced_states(structure.composition)
-        if states is None:
-            raise
-    decorated = structure.copy()
-    decorated.replace_species(
-        {sp: Species(sp.symbol, states[sp.symbol]) for sp in structure.composition}
-    )
-    return decorated
+    return ensure_oxidation_states(structure, candidate_id)
 
 
 def parse_scheme(scheme: str) -> tuple[frozenset[str], str | None]:

@@ -12,12 +12,12 @@ import pytest
 from pymatgen.core import Composition, Lattice, Species, Structure
 from pymatgen.io.cif import CifParser
 
+from sseflows.core.oxidation import sign_balanced_states
 from sseflows.core.simplify import (
     LI_S_BOND_ANGSTROM,
     SCHEMES,
     VOLUME_PER_ANION_A3,
     classify,
-    sign_balanced_states,
     simplify,
 )
 
