@@ -20,8 +20,10 @@ class Label(BaseModel):
         structure: Structure the value belongs to, when known.
         sigma_rt_s_per_cm: Room-temperature ionic conductivity, S/cm. ``None`` when only an
             upper bound is known (see ``sigma_upper_bound``).
-        log10_sigma_rt: log10 of σ_RT in S/cm (filled from ``sigma_rt_s_per_cm``).
-        sigma_upper_bound: True when the source reports ``< value``.
+        log10_sigma_rt: log10 of σ_RT in S/cm (filled from ``sigma_rt_s_per_cm``); for an
+            upper bound, log10 of the bound.
+        sigma_upper_bound: True when the source reports ``< value``; the bound (S/cm) is in
+            ``provenance["sigma_bound_s_per_cm"]``.
         ea_ev: Activation energy, eV.
         temperature_k: Temperature of the measurement or extrapolation, K.
         kind: ``experimental`` or ``computed``.
