@@ -1,0 +1,260 @@
+"""The CI-NEB protocol of Laskowski et al. (2023) as one jobflow Flow.
+
+convergence (cutoff, k-spacing to 1 meV/atom) → vc-relax of the cell → supercell with
+every lattice vector ≥ ``min_length`` and the chosen symmetry-distinct Li hop → both
+single-vacancy endpoints relaxed (``tot_charge = -1``) → plain NEB → climbing-image restart.
+
+Every step returns a small dict with ``status`` ("ok" / "failed") and ``reason``; a failed
+step is passed on unchanged, so the last job always outputs a :class:`NebDoc` — with
+``status="failed"`` and the one-sentence reason when something went wrong (no Li, no Li
+neighbour, supercell too large, missing executable, pw.x that could not be recovered).
+Run directories are ``<work_dir>/<candidate_id>/<step>``; rerunning the flow reuses every
+finished step.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from jobflow import Flow, Maker, job
+from pymatgen.core import Structure
+
+from sseflows.core.errors import CandidateError, ConfigurationError
+from sseflows.core.hops import enumerate_li_hops, vacancy_endpoints
+from sseflows.core.images import interpolate_images
+from sseflows.core.supercell import minimal_supercell_matrix, supercell_lengths
+from sseflows.qe.convergence import QeConvergenceMaker
+from sseflows.qe.jobs import QeRunError
+from sseflows.qe.makers import QeNebMaker, QeRelaxMaker, follow_displacement, neb_doc
+from sseflows.qe.schemas import HopDoc, NebDoc
+from sseflows.qe.sets import PwInputGenerator
+
+RECOVERABLE = (CandidateError, ConfigurationError, QeRunError)
+"""Errors that become a failed document instead of stopping a campaign."""
+
+
+def failed(candidate_id: str, exc: Exception) -> dict[str, Any]:
+    """A failed step record whose reason names the candidate."""
+    text = str(exc)
+    reason = text if text.startswith("Candidate '") else f"Candidate '{candidate_id}': {text}"
+    return {"status": "failed", "reason": reason}
+
+
+def guarded(func):
+    """Pass on an upstream failure; turn :data:`RECOVERABLE` errors into a failed record."""
+
+    @functools.wraps(func)
+    def wrapper(maker, candidate_id, *args, **kwargs):
+        for arg in (*args, *kwargs.values()):
+            if isinstance(arg, dict) and arg.get("status") == "failed":
+                return arg
+        try:
+            return func(maker, candidate_id, *args, **kwargs)
+        except RECOVERABLE as exc:
+            return failed(candidate_id, exc)
+
+    return wrapper
+
+
+@dataclass
+class QeNebFlowMaker(Maker):
+    """The whole QE CI-NEB protocol for one candidate and one Li hop.
+
+    Attributes:
+        name: Flow name.
+        convergence_maker: Cutoff / k-spacing convergence; None skips it (generators' values).
+        cell_relax_maker: vc-relax of the unit cell; None skips it.
+        endpoint_relax_maker: Fixed-cell relax of the two vacancy endpoints
+            (force threshold 3e-4 eV/Å by default).
+        neb_maker: Plain NEB then climbing-image restart.
+        min_length: Smallest supercell lattice-vector length, Å.
+        max_atoms: Largest supercell allowed, atoms.
+        hop_index: Which symmetry-distinct hop (shortest first) to compute.
+        max_hop_length: Longest Li–Li hop considered, Å.
+        image_method: "auto" (BVSE path when given, else linear), "linear", "idpp", "bvse".
+        vacancy_charge: ``tot_charge`` of the vacancy cells (-1: Li⁺ vacancy, see sets.py).
+        work_dir: Root of run directories (resolved when the flow is made).
+    """
+
+    name: str = "qe ci-neb"
+    convergence_maker: QeConvergenceMaker | None = field(default_factory=QeConvergenceMaker)
+    cell_relax_maker: QeRelaxMaker | None = field(
+        default_factory=lambda: QeRelaxMaker(
+            name="qe vc-relax",
+            generator=PwInputGenerator(calculation="vc-relax"),
+            step="cell_relax",
+        )
+    )
+    endpoint_relax_maker: QeRelaxMaker = field(default_factory=QeRelaxMaker)
+    neb_maker: QeNebMaker = field(default_factory=QeNebMaker)
+    min_length: float = 10.0
+    max_atoms: int | None = 400
+    hop_index: int = 0
+    max_hop_length: float = 4.5
+    image_method: str = "auto"
+    vacancy_charge: float = -1.0
+    work_dir: str = "qe_runs"
+
+    def make(
+        self,
+        structure: Structure,
+        candidate_id: str = "structure",
+        li_path_cart: np.ndarray | None = None,
+    ) -> Flow:
+        """The Flow; its output is the :class:`NebDoc`. ``li_path_cart`` (Å, unwrapped,
+        from the BVSE gate) seeds the moving Li's images."""
+        maker = replace(self, work_dir=str(_resolve(self.work_dir)))
+        conv = converge_step(maker, candidate_id, structure)
+        cell = cell_relax_step(maker, candidate_id, structure, conv.output)
+        ends = endpoints_step(maker, candidate_id, cell.output)
+        initial = endpoint_relax_step(maker, candidate_id, ends.output, conv.output, "initial")
+        final = endpoint_relax_step(maker, candidate_id, ends.output, conv.output, "final")
+        path = None if li_path_cart is None else np.asarray(li_path_cart).tolist()
+        neb = neb_step(
+            maker, candidate_id, ends.output, initial.output, final.output, conv.output, path
+        )
+        jobs = [conv, cell, ends, initial, final, neb]
+        return Flow(jobs, output=neb.output, name=f"{self.name} {candidate_id}")
+
+
+def _resolve(path: str) -> Path:
+    return Path(path).expanduser().resolve()
+
+
+@job
+@guarded
+def converge_step(maker: QeNebFlowMaker, candidate_id: str, structure: Structure) -> dict:
+    """Converged ``ecutwfc`` (Ry) and ``kspacing`` (Å⁻¹), or None for both when skipped."""
+    if maker.convergence_maker is None:
+        return {"status": "ok", "ecutwfc": None, "kspacing": None}
+    conv = replace(maker.convergence_maker, work_dir=maker.work_dir)
+    return {"status": "ok", **conv.converge(structure, candidate_id)}
+
+
+def _override(conv: dict) -> dict:
+    return {k: conv.get(k) for k in ("ecutwfc", "kspacing")}
+
+
+@job
+@guarded
+def cell_relax_step(
+    maker: QeNebFlowMaker, candidate_id: str, structure: Structure, conv: dict
+) -> dict:
+    """The vc-relaxed unit cell (or the input structure when skipped)."""
+    if maker.cell_relax_maker is None:
+        return {"status": "ok", "structure": structure}
+    relax = replace(maker.cell_relax_maker, work_dir=maker.work_dir)
+    result = relax.run_relax(structure, candidate_id, 0.0, **_override(conv))
+    return {"status": "ok", "structure": result.structure, "energy_ev": result.energy_ev}
+
+
+@job
+@guarded
+def endpoints_step(maker: QeNebFlowMaker, candidate_id: str, cell: dict) -> dict:
+    """Supercell matrix, the chosen hop and its two unrelaxed vacancy endpoints."""
+    structure: Structure = cell["structure"]
+    hops = enumerate_li_hops(structure, maker.max_hop_length, candidate_id=candidate_id)
+    if not 0 <= maker.hop_index < len(hops):
+        raise CandidateError(
+            candidate_id, f"hop index {maker.hop_index} requested but only {len(hops)} hops exist"
+        )
+    hop = hops[maker.hop_index]
+    try:
+        matrix = minimal_supercell_matrix(
+            structure.lattice, maker.min_length, maker.max_atoms, len(structure)
+        )
+    except ValueError as exc:
+        raise CandidateError(candidate_id, str(exc)) from exc
+    ends = vacancy_endpoints(structure, hop, matrix, candidate_id)
+    return {
+        "status": "ok",
+        "hop": hop.to_doc().model_dump(),
+        "supercell_matrix": np.asarray(matrix).tolist(),
+        "supercell_lengths_angstrom": supercell_lengths(structure.lattice, matrix),
+        "initial": ends.initial,
+        "final": ends.final,
+        "moving_index": ends.moving_index,
+    }
+
+
+@job
+@guarded
+def endpoint_relax_step(
+    maker: QeNebFlowMaker, candidate_id: str, ends: dict, conv: dict, which: str
+) -> dict:
+    """One relaxed vacancy endpoint, unwrapped to follow the unrelaxed one."""
+    relax = replace(maker.endpoint_relax_maker, work_dir=maker.work_dir)
+    start: Structure = ends[which]
+    step = f"hop{maker.hop_index}/relax_{which}"
+    result = relax.run_relax(start, candidate_id, maker.vacancy_charge, step, **_override(conv))
+    return {
+        "status": "ok",
+        "structure": follow_displacement(start, result.structure),
+        "energy_ev": result.energy_ev,
+    }
+
+
+@job(data=["images"])
+def neb_step(
+    maker: QeNebFlowMaker,
+    candidate_id: str,
+    ends: dict,
+    initial: dict,
+    final: dict,
+    conv: dict,
+    li_path_cart: list | None,
+) -> NebDoc:
+    """Images (BVSE-seeded, linear or IDPP) → plain NEB → CI restart → :class:`NebDoc`."""
+    out = _neb(maker, candidate_id, ends, initial, final, conv, li_path_cart)
+    if isinstance(out, NebDoc):
+        return out
+    hop = ends.get("hop") if isinstance(ends, dict) else None
+    return NebDoc(
+        candidate_id=candidate_id,
+        status="failed",
+        reason=out["reason"],
+        engine="qe",
+        hop=HopDoc(**hop) if hop else None,
+        settings={"min_length": maker.min_length, "hop_index": maker.hop_index},
+    )
+
+
+@guarded
+def _neb(maker, candidate_id, ends, initial, final, conv, li_path_cart) -> NebDoc | dict:
+    n_images = maker.neb_maker.path.n_images
+    method = maker.image_method
+    if method == "auto":
+        method = "bvse" if li_path_cart is not None else "linear"
+    path = None if li_path_cart is None else np.asarray(li_path_cart)
+    args = (initial["structure"], final["structure"], n_images, ends["moving_index"])
+    try:
+        images = interpolate_images(*args, method=method, li_path_cart=path)
+    except ValueError:
+        if method != "bvse":
+            raise
+        method = "linear (BVSE path did not join the endpoints)"
+        images = interpolate_images(*args, method="linear")
+    gen = replace(maker.neb_maker.generator)
+    for key, value in _override(conv).items():
+        if value is not None:
+            setattr(gen, key, value)
+    neb = replace(maker.neb_maker, generator=gen, work_dir=maker.work_dir)
+    result, wall = neb.run_neb(
+        images, candidate_id, maker.vacancy_charge, f"hop{maker.hop_index}/neb"
+    )
+    settings = {
+        **neb.settings(),
+        "image_method": method,
+        "min_length": maker.min_length,
+        "hop_index": maker.hop_index,
+        "vacancy_charge": maker.vacancy_charge,
+        "convergence": {k: v for k, v in conv.items() if k != "status"},
+    }
+    return neb_doc(
+        candidate_id, images, result, wall, hop=HopDoc(**ends["hop"]), settings=settings,
+        supercell_matrix=ends["supercell_matrix"],
+    )  # fmt: skip

@@ -1,0 +1,120 @@
+"""The QE CI-NEB protocol flow: bad input → failed NebDoc (no binary), and one real
+end-to-end run with pw.x + neb.x on a tiny Li-vacancy cell (marked slow)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from jobflow import JobStore, run_locally
+from maggma.stores import MemoryStore
+from pymatgen.core import Lattice, Structure
+
+from sseflows.qe.flows import QeNebFlowMaker
+from sseflows.qe.jobs import run_qe
+from sseflows.qe.makers import QeNebMaker, QeRelaxMaker
+from sseflows.qe.neb_input import NebPathSettings
+from sseflows.qe.sets import PwInputGenerator
+from tests.conftest import require_executable
+
+
+def _run(flow):
+    store = JobStore(MemoryStore(), additional_stores={"data": MemoryStore()})
+    responses = run_locally(flow, store=store, create_folders=False, log=False)
+    return responses[flow.output.uuid][1].output, store
+
+
+def lif() -> Structure:
+    """Rock-salt LiF, conventional cell (a = 4.03 Å, 8 atoms)."""
+    return Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(4.03), ["Li", "F"], [[0, 0, 0], [0.5, 0, 0]]
+    )
+
+
+def _tiny_maker(work_dir: Path, pseudo_dir: Path, **kwargs) -> QeNebFlowMaker:
+    g = {"pseudo_dir": str(pseudo_dir), "ecutwfc": 20, "dual": 4, "kspacing": None}
+    g["conv_thr_ry_per_atom"] = 1e-8
+    return QeNebFlowMaker(
+        convergence_maker=None,
+        cell_relax_maker=None,
+        endpoint_relax_maker=QeRelaxMaker(
+            generator=PwInputGenerator(calculation="relax", forc_conv_thr_ev_per_ang=0.1, **g),
+            launcher="",
+        ),
+        neb_maker=QeNebMaker(
+            generator=PwInputGenerator(**g),
+            path=NebPathSettings(n_images=3, path_thr_ev_per_ang=0.3),
+            launcher="",
+        ),
+        work_dir=str(work_dir),
+        **{"min_length": 4.0, **kwargs},
+    )
+
+
+@pytest.mark.parametrize(
+    ("structure", "kwargs", "reason"),
+    [
+        (Structure(Lattice.cubic(4.0), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]]), {}, "no Li"),
+        (
+            Structure(Lattice.cubic(6.0), ["Li", "F"], [[0, 0, 0], [0.5, 0.5, 0.5]]),
+            {"max_hop_length": 4.5},
+            "no two Li sites are closer",
+        ),
+        (lif(), {"min_length": 30.0, "max_atoms": 50}, "max_atoms"),
+    ],
+)
+def test_bad_input_gives_failed_doc(tmp_path, pseudo_dir, structure, kwargs, reason):
+    """No Li, a lone Li without a neighbour within 4.5 Å, a supercell over max_atoms:
+    a failed NebDoc with a one-sentence reason naming the candidate; nothing runs."""
+    doc, _ = _run(_tiny_maker(tmp_path, pseudo_dir, **kwargs).make(structure, "bad"))
+    assert doc.status == "failed" and doc.engine == "qe"
+    assert doc.reason.startswith("Candidate 'bad'") and reason in doc.reason
+
+
+def test_missing_executable_gives_failed_doc(tmp_path, pseudo_dir, monkeypatch):
+    monkeypatch.setenv("SSEFLOWS_PW_CMD", "no-such-pw.x")
+    doc, _ = _run(_tiny_maker(tmp_path, pseudo_dir).make(lif(), "lif"))
+    assert doc.status == "failed" and "no-such-pw.x" in doc.reason
+    assert doc.hop is not None and doc.hop.site_a == 0  # the hop was chosen before pw.x
+
+
+@pytest.mark.slow
+def test_end_to_end_lif_vacancy_hop(tmp_path, pseudo_dir, monkeypatch):
+    """LiF (8-atom cell, min_length 4 Å → no supercell), shortest hop (2.85 Å), one Li
+    vacancy (tot_charge -1), endpoints relaxed, plain NEB with 3 images, then the CI
+    restart; 20 Ry, Γ. The barrier is checked against separate pw.x scf runs on the first
+    and the highest image of the final path: E(saddle) - E(first) must equal barrier_ev.
+    Running the flow again reuses every step (no output file is rewritten)."""
+    require_executable("pw.x")
+    require_executable("neb.x")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    maker = _tiny_maker(tmp_path, pseudo_dir)
+    doc, store = _run(maker.make(lif(), "lif"))
+    assert doc.status == "completed", doc.reason
+    assert doc.converged and doc.climbing_image and doc.n_images == 3
+    assert doc.hop.length_angstrom == pytest.approx(4.03 / np.sqrt(2), abs=1e-3)
+    assert doc.supercell_matrix == [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
+    assert len(doc.energies_ev) == 5 and doc.energies_ev[0] == 0.0
+    top = int(np.argmax(doc.energies_ev))
+    assert 0 < top < 4 and doc.barrier_ev > 0.1
+    assert doc.barrier_back_ev == pytest.approx(doc.barrier_ev - doc.energies_ev[-1])
+    plain = tmp_path / "lif" / "hop0" / "neb" / "plain" / "neb.out"
+    assert "CI_scheme                     =    no-CI" in plain.read_text()
+    # images went to the data store
+    data = store.additional_stores["data"]
+    assert data.count() >= 1
+    # independent check: pw.x scf on the first and the highest image of the final path
+    images = [Structure.from_dict(d) for d in doc.images]
+    scf = PwInputGenerator(
+        pseudo_dir=str(pseudo_dir), ecutwfc=20, dual=4, kspacing=None, conv_thr_ry_per_atom=1e-8
+    )
+    e0 = run_qe(tmp_path / "check0", scf.get_input(images[0], -1), launcher="").energy_ev
+    et = run_qe(tmp_path / "check_top", scf.get_input(images[top], -1), launcher="").energy_ev
+    assert et - e0 == pytest.approx(doc.barrier_ev, abs=0.01)
+    # rerun: every finished step is reused
+    outputs = sorted((tmp_path / "lif").rglob("*.out"))
+    stamps = [p.stat().st_mtime_ns for p in outputs]
+    again, _ = _run(maker.make(lif(), "lif"))
+    assert again.barrier_ev == pytest.approx(doc.barrier_ev)
+    assert [p.stat().st_mtime_ns for p in outputs] == stamps
