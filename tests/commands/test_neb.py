@@ -1,0 +1,47 @@
+"""``sseflows neb CIF``: argument handling and failures (the real QE flow is tested in
+tests/qe/test_flows.py; here pw.x is deliberately missing so nothing heavy runs)."""
+
+from __future__ import annotations
+
+import json
+
+from pymatgen.core import Lattice, Structure
+from typer.testing import CliRunner
+
+from sseflows.cli import app
+from sseflows.commands.neb import qe_protocol_maker
+
+
+def test_no_li_is_one_sentence_error(tmp_path):
+    cif = tmp_path / "nacl.cif"
+    Structure(Lattice.cubic(4.0), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]]).to(str(cif))
+    result = CliRunner().invoke(app, ["neb", str(cif), "--store", "memory"])
+    assert result.exit_code == 1
+    assert "contains no Li" in result.output
+
+
+def test_missing_pw_gives_failed_json(tmp_path, pseudo_dir, monkeypatch):
+    """--ecutwfc skips convergence; pw.x is missing → failed NebDoc written to --json."""
+    monkeypatch.setenv("SSEFLOWS_PW_CMD", "no-such-pw.x")
+    cif = tmp_path / "lif.cif"
+    Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(4.03), ["Li", "F"], [[0, 0, 0], [0.5, 0, 0]]
+    ).to(str(cif))
+    out = tmp_path / "doc.json"
+    args = ["neb", str(cif), "--ecutwfc", "20", "--pseudo-dir", str(pseudo_dir), "--no-bvse"]
+    args += ["--store", "memory", "--json", str(out), "--work-dir", str(tmp_path / "runs")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1
+    doc = json.loads(out.read_text())
+    assert doc["status"] == "failed" and "no-such-pw.x" in doc["reason"]
+
+
+def test_protocol_maker_overrides_reach_every_step(tmp_path):
+    maker = qe_protocol_maker(8.0, 3, 1, 30.0, 0.4, str(tmp_path), "mpirun -np 2", "runs")
+    assert maker.convergence_maker is None  # explicit cutoff: no convergence series
+    assert maker.neb_maker.path.n_images == 3 and maker.hop_index == 1
+    for step in (maker.cell_relax_maker, maker.endpoint_relax_maker, maker.neb_maker):
+        assert step.generator.ecutwfc == 30.0 and step.generator.kspacing == 0.4
+        assert step.generator.pseudo_dir == str(tmp_path) and step.launcher == "mpirun -np 2"
+    assert maker.cell_relax_maker.generator.calculation == "vc-relax"
+    assert maker.endpoint_relax_maker.generator.forc_conv_thr_ev_per_ang == 3e-4

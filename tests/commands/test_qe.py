@@ -1,0 +1,32 @@
+"""``sseflows qe parse-neb`` on neb.x outputs generated on this machine (QE example01)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sseflows.cli import app
+
+FIX = Path(__file__).parents[1] / "qe" / "fixtures"
+
+
+def test_parse_neb_json():
+    """example01: 'activation energy (->) = 0.190352 eV', converged in 13 iterations."""
+    result = CliRunner().invoke(
+        app, ["qe", "parse-neb", str(FIX / "neb_h3_example01" / "neb.out"), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.output)
+    assert record["barrier_ev"] == pytest.approx(0.190352, abs=1e-6)
+    assert record["barrier_back_ev"] == pytest.approx(0.190352, abs=1e-6)
+    assert record["converged"] is True and record["iterations"] == 13
+    assert len(record["energies_ev"]) == 5
+
+
+def test_parse_neb_text_unconverged():
+    result = CliRunner().invoke(app, ["qe", "parse-neb", str(FIX / "neb_h3_nstep" / "neb.out")])
+    assert result.exit_code == 0
+    assert "NOT converged after 3 iterations" in result.output
