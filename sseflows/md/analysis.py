@@ -25,7 +25,9 @@ Method (documented once here, used for every engine):
    ``max_energy_rise_ev_per_atom`` (default 1 eV/atom, ~10 k_B·1200 K) above its first
    value; ``melted`` when the framework (non-Li atoms) RMS
    displacement over the window exceeds ``max_framework_rmsd_a`` (default 1.5 Å);
-   ``not_diffusing`` when the Li MSD at the end of the window is below
+   ``too_short`` when the analysed run is shorter than ``min_duration_ps`` (default 5 ps, so
+   that the window starts ≥ 0.5 ps, past the ballistic and cage-rattling regime; Kang et
+   al. analyse 20 ps); ``not_diffusing`` when the Li MSD at the end of the window is below
    ``min_li_msd_a2`` (default 1 Å², i.e. vibrations only) or D is below
    ``min_diffusivity_cm2_per_s`` (default 1e-10 cm²/s).
 """
@@ -55,6 +57,7 @@ class DiffusionSettings:
         min_diffusivity_cm2_per_s: D below which Li is "not diffusing", cm²/s.
         max_framework_rmsd_a: Framework RMS displacement above which the cell "melted", Å.
         max_energy_rise_ev_per_atom: Energy rise above frame 0 that means "exploded", eV/atom.
+        min_duration_ps: Shorter analysed runs are flagged "too_short", ps.
         specie: The diffusing element.
     """
 
@@ -64,6 +67,7 @@ class DiffusionSettings:
     min_diffusivity_cm2_per_s: float = 1e-10
     max_framework_rmsd_a: float = 1.5
     max_energy_rise_ev_per_atom: float = 1.0
+    min_duration_ps: float = 5.0
     specie: str = "Li"
 
 
@@ -209,8 +213,9 @@ def analyze_temperature(
     """D at one temperature with its flag; a flagged temperature is never fitted.
 
     Arguments as :func:`fit_diffusivity`; ``energies_ev`` (per frame, eV) are only checked
-    for being finite. Returns a :class:`TemperatureResult` whose ``flag`` is ``ok``,
-    ``exploded``, ``melted`` or ``not_diffusing`` with a one-sentence ``reason``.
+    for blow-ups. Returns a :class:`TemperatureResult` whose ``flag`` is ``ok``,
+    ``exploded``, ``melted``, ``too_short`` or ``not_diffusing`` with a one-sentence
+    ``reason`` (checked in that order).
     """
     settings = settings or DiffusionSettings()
     duration_ps = (positions.shape[0] - 1) * frame_interval_fs / 1000.0
@@ -254,6 +259,15 @@ def analyze_temperature(
             reason=(
                 f"framework atoms moved {fit.framework_rmsd_a:.2f} Å RMS at {temperature_k:g} K "
                 f"(> {settings.max_framework_rmsd_a} Å): the structure melted or decomposed"
+            ),
+        )
+    if duration_ps < settings.min_duration_ps:
+        return TemperatureResult(
+            **values,
+            flag="too_short",
+            reason=(
+                f"the analysed run at {temperature_k:g} K lasts {duration_ps:.3g} ps, shorter than "
+                f"the {settings.min_duration_ps:g} ps needed to fit D past the ballistic regime"
             ),
         )
     if (

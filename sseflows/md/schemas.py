@@ -13,8 +13,9 @@ from pydantic import BaseModel, Field
 
 from sseflows.core.documents import TierDoc
 
-Flag = Literal["ok", "not_diffusing", "melted", "exploded", "failed"]
-"""``ok``: fitted. ``not_diffusing``: flat Li MSD. ``melted``: framework moved too much.
+Flag = Literal["ok", "not_diffusing", "too_short", "melted", "exploded", "failed"]
+"""``ok``: fitted. ``not_diffusing``: flat Li MSD. ``too_short``: run too short to fit D past
+the ballistic regime. ``melted``: framework moved too much.
 ``exploded``: non-finite positions/energies. ``failed``: no usable trajectory (MD crashed,
 wrong species or time step)."""
 

@@ -116,3 +116,14 @@ def test_fit_window_is_configurable(make_walk):
     narrow = DiffusionSettings(fit_start=0.2, fit_end=0.4)
     fit = fit_diffusivity(positions, species, lattice, 10.0, narrow)
     assert abs(fit.diffusivity_cm2_per_s - 1e-5) < 3 * fit.diffusivity_err_cm2_per_s
+
+
+def test_short_run_is_flagged_too_short(make_walk):
+    """1 ps of fast diffusion (MSD ≫ 1 Å²) is still too short for the 5 ps minimum."""
+    positions, species, lattice = make_walk(d_cm2_per_s=1e-4, n_frames=101, seed=5)
+    result = analyze_temperature(1000, positions, species, lattice, 10.0)
+    assert result.flag == "too_short"
+    assert result.li_msd_end_a2 > 1.0
+    assert "lasts 1 ps, shorter than the 5 ps" in result.reason
+    lenient = DiffusionSettings(min_duration_ps=0.5)
+    assert analyze_temperature(1000, positions, species, lattice, 10.0, None, lenient).flag == "ok"

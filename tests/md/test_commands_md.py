@@ -26,7 +26,7 @@ def _write_walks(folder, temps=TEMPS, ea=0.3, d0=1e-2):
     paths = []
     for i, t in enumerate(temps):
         d = d0 * np.exp(-ea / (K_B_EV * t))
-        pos, species, lattice = random_walk(d, n_frames=500, frame_interval_fs=4.0, seed=i)
+        pos, species, lattice = random_walk(d, n_frames=500, frame_interval_fs=12.0, seed=i)
         path = folder / f"walk_{t}K.extxyz"
         write(path, [Atoms(species, positions=p, cell=lattice, pbc=True) for p in pos])
         paths.append(str(path))
@@ -68,7 +68,7 @@ def test_analyze_writes_the_documented_json(tmp_path):
             "--temperatures",
             *map(str, TEMPS),
             "--timestep",
-            "4",
+            "12",
             "--json",
             str(out),
         ],
@@ -86,10 +86,10 @@ def test_analyze_writes_the_documented_json(tmp_path):
 
 def test_analyze_bad_input_gives_one_sentence(tmp_path):
     paths = _write_walks(tmp_path, temps=(1000, 1200))
-    wrong_count = runner.invoke(app, ["md", "analyze", *paths, "-T", "1000", "--timestep", "4"])
+    wrong_count = runner.invoke(app, ["md", "analyze", *paths, "-T", "1000", "--timestep", "12"])
     assert wrong_count.exit_code == 2
     assert "got 2 trajectories but 1 temperatures" in wrong_count.output
-    two = runner.invoke(app, ["md", "analyze", *paths, "-T", "1000,1200", "--timestep", "4"])
+    two = runner.invoke(app, ["md", "analyze", *paths, "-T", "1000,1200", "--timestep", "12"])
     assert two.exit_code == 1
     assert "an Arrhenius fit needs at least 3 temperatures" in two.output
     missing = runner.invoke(
@@ -104,7 +104,7 @@ def test_analyze_bad_input_gives_one_sentence(tmp_path):
             "1200",
             "1400",
             "--timestep",
-            "4",
+            "12",
         ],
     )
     assert missing.exit_code == 1
@@ -178,5 +178,5 @@ def test_md_cif_runs_chgnet(lif_cif, tmp_path):
     assert data["engine"] == "chgnet"
     assert data["temperatures_k"] == [600.0, 900.0, 1200.0]
     assert all(np.isfinite(d) for d in data["diffusivities_cm2_per_s"])
-    assert data["flags"] == ["not_diffusing"] * 3  # 20 fs: vibrations only
+    assert data["flags"] == ["too_short"] * 3  # 20 fs, far below the 5 ps minimum
     assert result.exit_code == 1

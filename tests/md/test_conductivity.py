@@ -20,7 +20,7 @@ EA, D0 = 0.3, 1e-2  # eV, cm²/s → D(600 K) = 3.0e-5 ... D(1200 K) = 5.5e-4 cm
 def _arrhenius_walk(make_walk, temperature, seed=0):
     d = D0 * np.exp(-EA / (K_B_EV * temperature))
     positions, species, lattice = make_walk(
-        d_cm2_per_s=d, seed=seed, n_frames=600, frame_interval_fs=2.0
+        d_cm2_per_s=d, seed=seed, n_frames=600, frame_interval_fs=10.0
     )
     return TrajectoryData(tuple(species), positions, lattice, None, None, f"T{temperature}")
 
@@ -28,7 +28,7 @@ def _arrhenius_walk(make_walk, temperature, seed=0):
 def test_synthetic_arrhenius_walks_recover_ea_and_sigma(make_walk):
     temps = [600.0, 800.0, 1000.0, 1200.0]
     results = [
-        analyze_trajectory(_arrhenius_walk(make_walk, t, i), t, 2.0) for i, t in enumerate(temps)
+        analyze_trajectory(_arrhenius_walk(make_walk, t, i), t, 10.0) for i, t in enumerate(temps)
     ]
     assert all(r.flag == "ok" for r in results)
     density = 32 / 1e-21  # 32 Li in (10 Å)³ = 3.2e22 cm⁻³
@@ -48,7 +48,7 @@ def test_synthetic_arrhenius_walks_recover_ea_and_sigma(make_walk):
 def test_flagged_temperatures_are_reported_not_fitted(make_walk):
     temps = [600.0, 800.0, 1000.0, 1200.0]
     results = [
-        analyze_trajectory(_arrhenius_walk(make_walk, t, i), t, 2.0) for i, t in enumerate(temps)
+        analyze_trajectory(_arrhenius_walk(make_walk, t, i), t, 10.0) for i, t in enumerate(temps)
     ]
     results.append(TemperatureResult(temperature_k=1400.0, flag="melted", reason="it melted"))
     doc = conductivity_doc("walk", results, 3.2e22)
@@ -60,7 +60,7 @@ def test_flagged_temperatures_are_reported_not_fitted(make_walk):
 
 
 def test_fewer_than_three_usable_temperatures_fail_with_reason(make_walk):
-    results = [analyze_trajectory(_arrhenius_walk(make_walk, t), t, 2.0) for t in (1000.0, 1200.0)]
+    results = [analyze_trajectory(_arrhenius_walk(make_walk, t), t, 10.0) for t in (1000.0, 1200.0)]
     doc = conductivity_doc("two", results, 3.2e22)
     assert doc.status == "failed"
     assert doc.reason.startswith("an Arrhenius fit needs at least 3 temperatures")
@@ -79,14 +79,14 @@ def test_mismatched_trajectory_is_failed_and_others_finish(make_walk):
         reference, trajs[2].positions, trajs[2].lattice, 1.0, source="vasprun.xml"
     )
     results = [
-        analyze_trajectory(trajs[0], 600.0, 2.0, reference),
-        analyze_trajectory(wrong, 800.0, 2.0, reference),
-        analyze_trajectory(stamped, 1000.0, 2.0, reference),
-        analyze_trajectory(trajs[3], 1200.0, 2.0, reference),
+        analyze_trajectory(trajs[0], 600.0, 10.0, reference),
+        analyze_trajectory(wrong, 800.0, 10.0, reference),
+        analyze_trajectory(stamped, 1000.0, 10.0, reference),
+        analyze_trajectory(trajs[3], 1200.0, 10.0, reference),
     ]
     assert [r.flag for r in results] == ["ok", "failed", "failed", "ok"]
     assert "do not match" in results[1].reason and results[1].reason.endswith("(at 800 K)")
-    assert "every 1 fs but the time step given is 2 fs" in results[2].reason
+    assert "every 1 fs but the time step given is 10 fs" in results[2].reason
     doc = conductivity_doc("mixed", results, 3.2e22)
     assert doc.status == "failed"
     assert "got 2 of 4" in doc.reason
@@ -94,9 +94,9 @@ def test_mismatched_trajectory_is_failed_and_others_finish(make_walk):
 
 def test_equilibration_frames_are_discarded(make_walk):
     traj = _arrhenius_walk(make_walk, 1000.0)
-    result = analyze_trajectory(traj, 1000.0, 2.0, discard_frames=100)
+    result = analyze_trajectory(traj, 1000.0, 10.0, discard_frames=100)
     assert result.n_frames == 500
-    assert result.duration_ps == pytest.approx(499 * 2.0 / 1000)
+    assert result.duration_ps == pytest.approx(499 * 10.0 / 1000)
 
 
 def test_settings_round_trip_and_doc_json():
