@@ -129,9 +129,11 @@ def run(
     temperatures: list[float] = typer.Option(
         [600.0, 800.0, 1000.0, 1200.0], "--temperatures", "-T", help=TEMPERATURES_HELP
     ),
-    steps: int = typer.Option(2000, "--steps", min=10, help="Production steps per temperature."),
+    steps: int = typer.Option(
+        5000, "--steps", min=10, help="Production steps per temperature (≥ 5 ps are analysed)."
+    ),
     equilibration: int = typer.Option(
-        200, "--equilibration", min=0, help="Steps run first and discarded."
+        500, "--equilibration", min=0, help="Steps run first and discarded."
     ),
     timestep: float = typer.Option(2.0, "--timestep", help="MD time step, fs."),
     interval: int = typer.Option(10, "--interval", min=1, help="Steps between stored frames."),
