@@ -16,9 +16,14 @@ from __future__ import annotations
 import re
 
 import pytest
+from jobflow import run_locally
+from pymatgen.core import Lattice, Structure
 
-from sseflows.qe.convergence import is_settled, pick_converged
+from sseflows.qe.convergence import QeConvergenceMaker, is_settled, pick_converged
+from sseflows.qe.makers import QeRelaxMaker
 from sseflows.qe.parsers import parse_pw_output
+from sseflows.qe.sets import PwInputGenerator
+from tests.conftest import require_executable
 
 
 def test_pick_converged_small_series():
@@ -50,3 +55,54 @@ def test_real_li3erbr6_series(qe_fixtures):
     kpts = sorted((k[0] * k[1] * k[2], en) for e, rho, k, en in rows if e == 120 and rho == 600)
     assert [n for n, _ in kpts] == [1, 4, 8, 32, 108, 256]
     assert pick_converged([n for n, _ in kpts], [en for _, en in kpts]) == 32
+
+
+def lif_primitive(a: float = 4.03) -> Structure:
+    return Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(a), ["Li", "F"], [[0, 0, 0], [0.5, 0, 0]]
+    ).get_primitive_structure()
+
+
+@pytest.mark.slow
+def test_convergence_maker_runs_both_series(tmp_path, pseudo_dir, monkeypatch):
+    require_executable("pw.x")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    maker = QeConvergenceMaker(
+        generator=PwInputGenerator(pseudo_dir=str(pseudo_dir), conv_thr_ry_per_atom=1e-8),
+        ecutwfc_values=(20, 30, 40),
+        dual=4,
+        kspacing_for_cutoff=0.5,
+        kspacing_values=(0.8, 0.5, 0.35),
+        tol_ev_per_atom=1e-3,
+        work_dir=str(tmp_path),
+        launcher="",
+    )
+    job = maker.make(lif_primitive(), "lif")
+    out = run_locally(job, create_folders=False, log=False)[job.uuid][1].output
+    cut = out["cutoff_series"]
+    assert cut["ecutwfc"] == [20, 30, 40] and len(cut["energy_ev_per_atom"]) == 3
+    assert out["ecutwfc"] == pick_converged(cut["ecutwfc"], cut["energy_ev_per_atom"])
+    assert out["ecutrho"] == 4 * out["ecutwfc"]
+    k = out["kpoint_series"]
+    assert k["n_kpoints"] == sorted(k["n_kpoints"]) and len(set(k["n_kpoints"])) == len(
+        k["n_kpoints"]
+    )
+    assert out["kspacing"] in k["kspacing"]
+    assert (tmp_path / "lif" / "convergence" / "ecut30" / "pw.out").is_file()
+
+
+@pytest.mark.slow
+def test_vc_relax_shrinks_stretched_cell(tmp_path, pseudo_dir, monkeypatch):
+    """LiF stretched to a = 4.4 Å relaxes back to a smaller cell (20 Ry, k-spacing 0.5)."""
+    require_executable("pw.x")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    gen = PwInputGenerator(
+        calculation="vc-relax", pseudo_dir=str(pseudo_dir), ecutwfc=30, dual=4, kspacing=0.5,
+        forc_conv_thr_ev_per_ang=0.05, conv_thr_ry_per_atom=1e-8,
+    )  # fmt: skip
+    start = lif_primitive(4.4)
+    result = QeRelaxMaker(generator=gen, work_dir=str(tmp_path), launcher="").run_relax(
+        start, "lif", step="cell_relax"
+    )
+    assert result.converged and result.calculation == "vc-relax"
+    assert result.structure.volume < 0.95 * start.volume
