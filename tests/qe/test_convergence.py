@@ -20,7 +20,6 @@ from jobflow import run_locally
 from pymatgen.core import Lattice, Structure
 
 from sseflows.qe.convergence import QeConvergenceMaker, is_settled, pick_converged
-from sseflows.qe.makers import QeRelaxMaker
 from sseflows.qe.parsers import parse_pw_output
 from sseflows.qe.sets import PwInputGenerator
 from tests.conftest import require_executable
@@ -89,20 +88,3 @@ def test_convergence_maker_runs_both_series(tmp_path, pseudo_dir, monkeypatch):
     )
     assert out["kspacing"] in k["kspacing"]
     assert (tmp_path / "lif" / "convergence" / "ecut30" / "pw.out").is_file()
-
-
-@pytest.mark.slow
-def test_vc_relax_shrinks_stretched_cell(tmp_path, pseudo_dir, monkeypatch):
-    """LiF stretched to a = 4.4 Å relaxes back to a smaller cell (20 Ry, k-spacing 0.5)."""
-    require_executable("pw.x")
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    gen = PwInputGenerator(
-        calculation="vc-relax", pseudo_dir=str(pseudo_dir), ecutwfc=30, dual=4, kspacing=0.5,
-        forc_conv_thr_ev_per_ang=0.05, conv_thr_ry_per_atom=1e-8,
-    )  # fmt: skip
-    start = lif_primitive(4.4)
-    result = QeRelaxMaker(generator=gen, work_dir=str(tmp_path), launcher="").run_relax(
-        start, "lif", step="cell_relax"
-    )
-    assert result.converged and result.calculation == "vc-relax"
-    assert result.structure.volume < 0.95 * start.volume
