@@ -17,12 +17,12 @@ import re
 
 import pytest
 from jobflow import run_locally
-from pymatgen.core import Lattice, Structure
 
 from sseflows.qe.convergence import QeConvergenceMaker, is_settled, pick_converged
 from sseflows.qe.parsers import parse_pw_output
 from sseflows.qe.sets import PwInputGenerator
 from tests.conftest import require_executable
+from tests.qe.structures import lif_primitive
 
 
 def test_pick_converged_small_series():
@@ -54,12 +54,6 @@ def test_real_li3erbr6_series(qe_fixtures):
     kpts = sorted((k[0] * k[1] * k[2], en) for e, rho, k, en in rows if e == 120 and rho == 600)
     assert [n for n, _ in kpts] == [1, 4, 8, 32, 108, 256]
     assert pick_converged([n for n, _ in kpts], [en for _, en in kpts]) == 32
-
-
-def lif_primitive(a: float = 4.03) -> Structure:
-    return Structure.from_spacegroup(
-        "Fm-3m", Lattice.cubic(a), ["Li", "F"], [[0, 0, 0], [0.5, 0, 0]]
-    ).get_primitive_structure()
 
 
 @pytest.mark.slow

@@ -17,19 +17,13 @@ from sseflows.qe.makers import QeNebMaker, QeRelaxMaker
 from sseflows.qe.neb_input import NebPathSettings
 from sseflows.qe.sets import PwInputGenerator
 from tests.conftest import require_executable
+from tests.qe.structures import lif
 
 
 def _run(flow):
     store = JobStore(MemoryStore(), additional_stores={"data": MemoryStore()})
     responses = run_locally(flow, store=store, create_folders=False, log=False)
     return responses[flow.output.uuid][1].output, store
-
-
-def lif() -> Structure:
-    """Rock-salt LiF, conventional cell (a = 4.03 Å, 8 atoms)."""
-    return Structure.from_spacegroup(
-        "Fm-3m", Lattice.cubic(4.03), ["Li", "F"], [[0, 0, 0], [0.5, 0, 0]]
-    )
 
 
 def _tiny_maker(work_dir: Path, pseudo_dir: Path, **kwargs) -> QeNebFlowMaker:

@@ -15,7 +15,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import make_lih_vacancy
 from pymatgen.core import Structure
 
 from sseflows.qe.handlers import (
@@ -30,6 +29,7 @@ from sseflows.qe.handlers import (
 )
 from sseflows.qe.neb_input import NebPathSettings, make_neb_input
 from sseflows.qe.sets import PwInputGenerator
+from tests.qe.structures import make_lih_vacancy
 
 FIX = Path(__file__).parent / "fixtures"
 

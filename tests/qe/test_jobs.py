@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from conftest import make_lih_vacancy
 
 from sseflows.core.errors import ConfigurationError
 from sseflows.qe.jobs import QeJob, QeRunError, run_qe
 from sseflows.qe.sets import PwInputGenerator
 from tests.conftest import require_executable
+from tests.qe.structures import make_lih_vacancy
 
 
 def test_launcher_command():

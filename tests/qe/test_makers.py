@@ -9,21 +9,15 @@ import pytest
 from jobflow import JobStore, run_locally
 from maggma.stores import MemoryStore
 from pymatgen.core import Lattice, Structure
-from test_recovery import h3
 
 from sseflows.qe.makers import QeNebMaker, QeRelaxMaker, follow_displacement, neb_doc
 from sseflows.qe.neb_input import NebPathSettings
 from sseflows.qe.parsers import parse_neb_output
 from sseflows.qe.sets import PwInputGenerator
 from tests.conftest import require_executable
+from tests.qe.structures import h3, lif_primitive
 
 FIX = Path(__file__).parent / "fixtures"
-
-
-def lif_primitive(a: float = 4.03) -> Structure:
-    return Structure.from_spacegroup(
-        "Fm-3m", Lattice.cubic(a), ["Li", "F"], [[0, 0, 0], [0.5, 0, 0]]
-    ).get_primitive_structure()
 
 
 def test_follow_displacement_unwraps_wrapped_atoms():

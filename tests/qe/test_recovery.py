@@ -15,24 +15,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pymatgen.core import Lattice, Structure
+from pymatgen.core import Structure
 
 from sseflows.qe.handlers import SPEC_FILE, load_spec
 from sseflows.qe.jobs import run_qe
 from sseflows.qe.neb_input import NebPathSettings, make_neb_input
 from sseflows.qe.parsers import parse_pw_output
 from sseflows.qe.sets import PwInputGenerator
-from sseflows.qe.units import BOHR_ANG
 from tests.conftest import require_executable
+from tests.qe.structures import h3
 
 FIX = Path(__file__).parent / "fixtures"
-
-
-def h3(positions_bohr: list[float]) -> Structure:
-    """Three collinear H atoms in example01's 12 × 5 × 5 bohr box."""
-    lattice = Lattice(np.diag([12.0, 5.0, 5.0]) * BOHR_ANG)
-    coords = [[x * BOHR_ANG, 0.0, 0.0] for x in positions_bohr]
-    return Structure(lattice, ["H"] * 3, coords, coords_are_cartesian=True)
 
 
 @pytest.mark.slow

@@ -7,13 +7,13 @@ import math
 import numpy as np
 import pytest
 from ase.io import read
-from conftest import make_lih_vacancy
 from pymatgen.core import Lattice, Structure
 
 from sseflows.core.errors import ConfigurationError
 from sseflows.qe.neb_input import NebPathSettings, make_neb_input
 from sseflows.qe.sets import PwInputGenerator, kmesh_from_kspacing, needs_spin
 from sseflows.qe.units import force_ev_ang_to_ry_bohr
+from tests.qe.structures import make_lih_vacancy
 
 
 def test_forc_conv_thr_conversion():
