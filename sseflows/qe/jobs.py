@@ -141,10 +141,11 @@ def run_qe(
     except CustodianError as exc:
         result = parse_run(directory, kind) if (directory / FILES[kind][1]).is_file() else None
         found = ", ".join(result.errors) if result and result.errors else "no known error"
-        raise QeRunError(
-            f"{exe} failed in {directory} ({found}); handlers could not recover: {exc}"
-        ) from exc
+        handler = getattr(exc, "handler", None)
+        why = f"{type(handler).__name__} gave up" if handler else type(exc).__name__
+        raise QeRunError(f"{exe} failed in {directory} ({found}; {why})") from exc
     result = parse_run(directory, kind)
     if not result.converged:
-        raise QeRunError(f"{exe} in {directory} finished without converging ({result.errors}).")
+        found = ", ".join(result.errors) or "no known error"
+        raise QeRunError(f"{exe} in {directory} finished without converging ({found})")
     return result

@@ -200,6 +200,8 @@ class PwInputGenerator:
         conv_thr_ry_per_atom: SCF threshold per atom, Ry (scaled by the atom count).
         smearing / degauss_ry: Occupations (smearing always on: vacancy cells may be metallic).
         spin: "auto" (rule in the module docstring), True or False.
+        max_seconds: pw.x/neb.x stop cleanly (restartable) after this many seconds; set it
+            to ~95 % of the batch allocation. None: no limit.
         user_input: Namelist overrides merged last, e.g. {"electrons": {"mixing_beta": 0.3}}.
     """
 
@@ -215,6 +217,7 @@ class PwInputGenerator:
     smearing: str = "gaussian"
     degauss_ry: float = 0.005
     spin: str | bool = "auto"
+    max_seconds: float | None = None
     user_input: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def get_input(
@@ -259,6 +262,8 @@ class PwInputGenerator:
                 "conv_thr": self.conv_thr_ry_per_atom * len(structure), "mixing_beta": 0.4,
             },
         }  # fmt: skip
+        if self.max_seconds:
+            namelists["control"]["max_seconds"] = float(self.max_seconds)
         if self.calculation in ("relax", "vc-relax"):
             namelists["control"].update(
                 forc_conv_thr=force_ev_ang_to_ry_bohr(self.forc_conv_thr_ev_per_ang),

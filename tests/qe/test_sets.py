@@ -67,6 +67,9 @@ def test_spin_rule_and_user_input(pseudo_dir):
     assert inp.namelists["system"]["ecutrho"] == 240.0
     assert inp.namelists["electrons"]["mixing_beta"] == 0.2
     assert "degauss" not in inp.namelists["system"]
+    assert "max_seconds" not in inp.namelists["control"]
+    timed = PwInputGenerator(pseudo_dir=str(pseudo_dir), ecutwfc=30, max_seconds=3420)
+    assert timed.get_input(s).namelists["control"]["max_seconds"] == 3420.0
 
 
 def test_missing_pseudo_names_element_and_folder(tmp_path):
