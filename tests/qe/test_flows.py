@@ -112,3 +112,19 @@ def test_end_to_end_lif_vacancy_hop(tmp_path, pseudo_dir, monkeypatch):
     again, _ = _run(maker.make(lif(), "lif"))
     assert again.barrier_ev == pytest.approx(doc.barrier_ev)
     assert [p.stat().st_mtime_ns for p in outputs] == stamps
+
+
+def test_flow_survives_json_round_trip(tmp_path, pseudo_dir):
+    """Flows travel serialised (FireWorks): the decoded flow keeps nested settings and runs."""
+    import json
+
+    from monty.json import MontyDecoder, MontyEncoder
+
+    nacl = Structure(Lattice.cubic(4.0), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    flow = _tiny_maker(tmp_path, pseudo_dir).make(nacl, "nacl", np.zeros((4, 3)))
+    decoded = json.loads(json.dumps(flow, cls=MontyEncoder), cls=MontyDecoder)
+    maker = decoded.jobs[0].function_args[0]
+    assert maker.neb_maker.path.path_thr_ev_per_ang == 0.3
+    assert maker.neb_maker.generator.ecutwfc == 20
+    doc, _ = _run(decoded)
+    assert doc.status == "failed" and "no Li" in doc.reason
