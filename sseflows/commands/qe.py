@@ -46,6 +46,56 @@ def parse_neb(
         typer.echo(f"  image {i + 1}: {energy:9.4f} eV")
 
 
+def _floats(text: str | None) -> tuple[float, ...] | None:
+    return tuple(float(x) for x in text.split(",")) if text else None
+
+
+@qe_app.command("converge")
+def converge(
+    structure_file: Path = typer.Argument(..., exists=True, help="Structure file (CIF, ...)."),
+    ecutwfc: str | None = typer.Option(
+        None, "--ecutwfc", help="Cutoffs to try, Ry, comma-separated (default: UPF-based)."
+    ),
+    kspacing: str | None = typer.Option(
+        None, "--kspacing", help="k-spacings to try, 1/Å, comma-separated."
+    ),
+    dual: float = typer.Option(4.0, "--dual", help="ecutrho / ecutwfc."),
+    tol: float = typer.Option(1e-3, "--tol", help="Tolerance, eV/atom."),
+    pseudo_dir: str | None = typer.Option(None, "--pseudo-dir", help="Pseudopotential folder."),
+    np_: int | None = typer.Option(None, "--np", help="MPI ranks (mpirun -np N)."),
+    work_dir: str = typer.Option("qe_runs", "--work-dir", help="QE run directories."),
+    json_out: Path | None = typer.Option(None, "--json", help="Write the result as JSON here."),
+) -> None:
+    """Converge the cutoff and the k-spacing of one structure to --tol eV/atom with pw.x."""
+    from dataclasses import replace
+
+    from sseflows.core.errors import CandidateError, ConfigurationError
+    from sseflows.data.files import read_structure_file
+    from sseflows.qe.convergence import QeConvergenceMaker
+    from sseflows.qe.jobs import QeRunError
+
+    maker = QeConvergenceMaker(dual=dual, tol_ev_per_atom=tol, work_dir=work_dir)
+    maker = replace(
+        maker,
+        generator=replace(maker.generator, pseudo_dir=pseudo_dir),
+        ecutwfc_values=_floats(ecutwfc),
+        kspacing_values=_floats(kspacing) or maker.kspacing_values,
+        launcher=f"mpirun -np {np_}" if np_ else None,
+    )
+    try:
+        candidate = read_structure_file(structure_file)
+        result = maker.converge(candidate.structure, candidate.id)
+    except (CandidateError, ConfigurationError, QeRunError) as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if json_out:
+        json_out.write_text(json.dumps(result, indent=1) + "\n")
+    typer.echo(
+        f"ecutwfc {result['ecutwfc']:g} Ry (ecutrho {result['ecutrho']:g} Ry), kspacing "
+        f"{result['kspacing']:g} 1/Å" + ("" if result["settled"] else " (series not settled)")
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add ``sseflows qe``."""
     app.add_typer(qe_app, name="qe")

@@ -30,3 +30,15 @@ def test_parse_neb_text_unconverged():
     result = CliRunner().invoke(app, ["qe", "parse-neb", str(FIX / "neb_h3_nstep" / "neb.out")])
     assert result.exit_code == 0
     assert "NOT converged after 3 iterations" in result.output
+
+
+def test_converge_missing_pw_is_one_line_error(tmp_path, pseudo_dir, monkeypatch):
+    from pymatgen.core import Lattice, Structure
+
+    monkeypatch.setenv("SSEFLOWS_PW_CMD", "no-such-pw.x")
+    cif = tmp_path / "lif.cif"
+    Structure(Lattice.cubic(4.0), ["Li", "F"], [[0, 0, 0], [0.5, 0.5, 0.5]]).to(str(cif))
+    args = ["qe", "converge", str(cif), "--ecutwfc", "20,30", "--pseudo-dir", str(pseudo_dir)]
+    result = CliRunner().invoke(app, [*args, "--work-dir", str(tmp_path / "runs")])
+    assert result.exit_code == 1
+    assert "no-such-pw.x" in result.output and "Traceback" not in result.output
