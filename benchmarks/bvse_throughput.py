@@ -4,7 +4,10 @@ For every structure: read it as a campaign does, then run the gate's computation
 E_1D/E_2D/E_3D and the Li path between the nearest Li pair) in a child process under the
 time limit, exactly as :class:`sseflows.gates.bvse_maker.BVSEGateMaker` does. Reports
 the fraction of structures with a barrier, median / p95 / max seconds per structure, peak
-memory (max RSS of the child), and every failure with its reason.
+memory (max RSS of the child, which includes the ~200 MB it shares with the parent),
+and every failure with its reason. Seconds are given as wall time (what the time limit
+sees) and as the child's CPU time: on a shared machine wall time includes waiting for a
+core, CPU time is the one-core cost.
 
 Target (issue 2 §8): barriers for ≥ 95 % of the 254 structures, median ≤ 10 s, none over
 120 s on one core.
@@ -43,9 +46,9 @@ TARGET = {"fraction_with_barrier": 0.95, "median_s": 10.0, "max_s": 120.0}
 
 def _measured(structure, candidate_id: str, resolution: float) -> dict[str, Any]:
     """Runs in the child: the gate's computation, its wall time and the child's peak RSS."""
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     ev = evaluate_structure(structure, candidate_id, resolution=resolution, compute_path=True)
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     res = ev.result
     return {
         "e1d_ev": res.e1d_ev,
@@ -53,6 +56,7 @@ def _measured(structure, candidate_id: str, resolution: float) -> dict[str, Any]
         "e3d_ev": res.e3d_ev,
         "gate_ea_ev": gate_barrier(res)[0],
         "seconds": round(seconds, 3),
+        "cpu_seconds": round(cpu_seconds, 3),
         "barrier_seconds": round(res.wall_s, 3),
         "grid_points": int(np.prod(res.grid_shape)),
         "path_points": None if ev.path_points is None else len(ev.path_points),
@@ -100,10 +104,12 @@ def run(cifs: list[Path], resolution: float, timeout_s: float) -> dict[str, Any]
             failures.append({"id": path.stem, "reason": str(exc), "category": _category(str(exc))})
         rows.append(row)
         status = row.get("error") or f"E_a={row.get('gate_ea_ev')} eV"
-        print(f"[{index}/{len(cifs)}] {path.name} {row['seconds']:.1f} s {status}", flush=True)
+        cpu = f" (cpu {row['cpu_seconds']:.1f} s)" if "cpu_seconds" in row else ""
+        print(f"[{index}/{len(cifs)}] {path.name} {row['seconds']:.1f} s{cpu} {status}", flush=True)
     computed = [r for r in rows if "error" not in r]
     with_barrier = [r for r in computed if r["gate_ea_ev"] is not None]
     times = np.array([r["seconds"] for r in computed]) if computed else np.zeros(1)
+    cpu = np.array([r["cpu_seconds"] for r in computed]) if computed else np.zeros(1)
     peaks = np.array([r["peak_mb"] for r in computed]) if computed else np.zeros(1)
     timeouts = [f for f in failures if f["category"] == "timeout"]
     categories: dict[str, int] = {}
@@ -118,18 +124,22 @@ def run(cifs: list[Path], resolution: float, timeout_s: float) -> dict[str, Any]
         "median_s": round(float(np.median(times)), 3),
         "p95_s": round(float(np.percentile(times, 95)), 3),
         "max_s": round(max([float(times.max())] + [timeout_s] * len(timeouts)), 3),
+        "median_cpu_s": round(float(np.median(cpu)), 3),
+        "p95_cpu_s": round(float(np.percentile(cpu, 95)), 3),
+        "max_cpu_s": round(float(cpu.max()), 3),
         "peak_memory_mb": round(float(peaks.max()), 1),
         "median_peak_memory_mb": round(float(np.median(peaks)), 1),
         "parent_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "total_wall_s": round(time.perf_counter() - started, 1),
         "failures_by_category": categories,
     }
-    summary["meets_target"] = (
-        summary["fraction_with_barrier"] >= TARGET["fraction_with_barrier"]
-        and summary["median_s"] <= TARGET["median_s"]
-        and summary["max_s"] <= TARGET["max_s"]
-        and not timeouts
-    )
+    summary["meets_target"] = {
+        "fraction_with_barrier": summary["fraction_with_barrier"]
+        >= TARGET["fraction_with_barrier"],
+        "median_cpu_s": summary["median_cpu_s"] <= TARGET["median_s"],
+        "median_wall_s": summary["median_s"] <= TARGET["median_s"],
+        "max_s": summary["max_s"] <= TARGET["max_s"] and not timeouts,
+    }
     return {
         "benchmark": "bvse_throughput",
         "settings": {"resolution_angstrom": resolution, "timeout_s": timeout_s, "cores": 1},
