@@ -8,16 +8,13 @@ enumeration outside this module) and otherwise raise :class:`CandidateError`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 from pymatgen.core import Structure
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
+from sseflows.core.documents import HopDoc
 from sseflows.core.errors import CandidateError
-
-if TYPE_CHECKING:
-    from sseflows.qe.schemas import HopDoc
 
 HopKey = tuple[int, int, tuple[int, int, int]]
 
@@ -42,8 +39,6 @@ class LiHop:
 
     def to_doc(self) -> HopDoc:
         """The hop as the pydantic :class:`HopDoc` stored in ``NebDoc.hop``."""
-        from sseflows.qe.schemas import HopDoc  # the schema lives with NebDoc (see report)
-
         return HopDoc(
             site_a=self.site_a,
             site_b=self.site_b,

@@ -4,21 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from sseflows.core.documents import TierDoc
+from sseflows.core.documents import HopDoc, TierDoc
 
-
-class HopDoc(BaseModel):
-    """One Li hop between two neighbouring Li sites of the (unit-cell) structure."""
-
-    site_a: int = Field(description="Index of the starting Li site in the unit cell.")
-    site_b: int = Field(description="Index of the destination Li site in the unit cell.")
-    jimage: tuple[int, int, int] = Field(
-        default=(0, 0, 0), description="Lattice translation of site_b relative to site_a."
-    )
-    length_angstrom: float = Field(description="Straight-line hop length, Å.")
-    multiplicity: int = Field(default=1, description="Symmetry-equivalent hops of this kind.")
+__all__ = ["HopDoc", "NebDoc"]
 
 
 class NebDoc(TierDoc):
