@@ -74,6 +74,16 @@ class Candidate(BaseModel):
         return validate_candidate_id(value)
 
     @classmethod
+    def coerce(cls, value: Candidate | dict[str, Any]) -> Candidate:
+        """A :class:`Candidate`, also from its serialised dict (jobflow/FireWorks inputs)."""
+        if isinstance(value, cls):
+            return value
+        data = {k: v for k, v in dict(value).items() if not k.startswith("@")}
+        if isinstance(data.get("structure"), dict):
+            data["structure"] = Structure.from_dict(data["structure"])
+        return cls(**data)
+
+    @classmethod
     def from_structure(cls, structure: Structure, candidate_id: str, **kwargs: Any) -> Candidate:
         """Build a candidate from a structure, filling the formula."""
         return cls(

@@ -122,16 +122,6 @@ def judge(
     return "dropped", f"BVSE E_{dimension}D = {barrier:.3f} eV >= {ea_max_ev:g} eV{how}."
 
 
-def _as_candidate(candidate: Candidate | dict[str, Any]) -> Candidate:
-    """A :class:`Candidate`, also from its serialised dict (jobflow/FireWorks inputs)."""
-    if isinstance(candidate, Candidate):
-        return candidate
-    data = {k: v for k, v in dict(candidate).items() if not k.startswith("@")}
-    if isinstance(data.get("structure"), dict):
-        data["structure"] = Structure.from_dict(data["structure"])
-    return Candidate(**data)
-
-
 @dataclass
 class BVSEGateMaker(Maker):
     """Bond-valence site-energy gate: Li⁺ percolation barrier of one candidate.
@@ -188,7 +178,7 @@ class BVSEGateMaker(Maker):
             "ea_max_ev": self.ea_max_ev,
             "resolution_angstrom": self.resolution_angstrom,
         }
-        candidate = _as_candidate(candidate)
+        candidate = Candidate.coerce(candidate)
         formula = candidate.formula or (
             candidate.structure.composition.reduced_formula if candidate.structure else ""
         )

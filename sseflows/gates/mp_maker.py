@@ -15,7 +15,6 @@ from typing import Any, Literal
 
 from jobflow import Maker, Response, job
 from pydantic import Field
-from pymatgen.core import Structure
 
 from sseflows.core.candidate import Candidate
 from sseflows.core.documents import TierDoc
@@ -55,16 +54,6 @@ class MPGateDoc(TierDoc):
     missing_policy: str = Field(
         default="keep", description="'keep' or 'drop' when neither value is known."
     )
-
-
-def as_candidate(candidate: Candidate | dict[str, Any]) -> Candidate:
-    """A :class:`Candidate`, also from its serialised dict (jobflow/FireWorks inputs)."""
-    if isinstance(candidate, Candidate):
-        return candidate
-    data = {k: v for k, v in dict(candidate).items() if not k.startswith("@")}
-    if isinstance(data.get("structure"), dict):
-        data["structure"] = Structure.from_dict(data["structure"])
-    return Candidate(**data)
 
 
 def gate_candidate(
@@ -170,7 +159,7 @@ class MPGateMaker(Maker):
             "use_live": self.use_live,
         }
         try:
-            candidate = as_candidate(candidate)
+            candidate = Candidate.coerce(candidate)
             doc = gate_candidate(
                 candidate,
                 lambda: build_mp_source(self.snapshot, use_live=self.use_live),

@@ -35,3 +35,14 @@ def test_candidate_from_structure_fills_formula() -> None:
     assert cand.formula == "LiCl"
     with pytest.raises(CandidateError, match="Candidate 'a/b'"):
         Candidate(id="a/b")
+
+
+def test_coerce_rebuilds_a_serialised_candidate() -> None:
+    s = Structure(Lattice.cubic(4.0), ["Li", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    cand = Candidate.from_structure(s, "LiCl-1", e_hull_ev_per_atom=0.01)
+    data = cand.model_dump()
+    data["structure"] = s.as_dict()
+    back = Candidate.coerce(data | {"@module": "x", "@class": "Candidate"})
+    assert back.structure == s
+    assert back.e_hull_ev_per_atom == 0.01
+    assert Candidate.coerce(cand) is cand
