@@ -141,6 +141,8 @@ def run_qe(
     except CustodianError as exc:
         result = parse_run(directory, kind) if (directory / FILES[kind][1]).is_file() else None
         found = ", ".join(result.errors) if result and result.errors else "no known error"
+        if result is not None and result.error_message:
+            found += f": {result.error_message}"
         handler = getattr(exc, "handler", None)
         why = f"{type(handler).__name__} gave up" if handler else type(exc).__name__
         raise QeRunError(f"{exe} failed in {directory} ({found}; {why})") from exc

@@ -32,12 +32,14 @@ PW_ERRORS: dict[str, tuple[str, ...]] = {
         "Error in routine rdiaghg",
     ),
     "walltime": ("Maximum CPU time exceeded",),
+    "qe_error": ("Error in routine",),
 }
 """Failure family → messages pw.x prints for it."""
 
 NEB_ERRORS: dict[str, tuple[str, ...]] = {
     "neb_max_steps": ("neb: reached the maximum number of steps",),
     "walltime": ("Maximum CPU time exceeded",),
+    "qe_error": ("Error in routine",),
 }
 
 JOB_DONE = "JOB DONE."
@@ -55,6 +57,15 @@ def parse_qe_time(text: str) -> float:
     """QE's time strings ('1.55s', '2m 3.45s', '3h 3m', '1d 2h') → seconds."""
     units = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
     return sum(float(v) * units[u] for v, u in re.findall(r"([\d.]+)\s*([dhms])", text))
+
+
+_QE_ERROR = re.compile(r"Error in routine\s+(\S+)\s*\(\s*-?\d+\s*\):\s*\n\s*(.+)")
+
+
+def qe_error_message(text: str) -> str | None:
+    """QE's own error sentence, e.g. "too few bands (routine setup)", or None."""
+    match = _QE_ERROR.search(text)
+    return f"{match.group(2).strip()} (routine {match.group(1)})" if match else None
 
 
 def classify_errors(text: str, table: dict[str, tuple[str, ...]] = PW_ERRORS) -> list[str]:
@@ -77,6 +88,7 @@ class PwResult:
     scf_steps: list[int]
     wall_s: float | None
     errors: list[str] = field(default_factory=list)
+    error_message: str | None = None
 
     @property
     def energy_ev_per_atom(self) -> float | None:
@@ -143,6 +155,7 @@ def parse_pw_output(path: str | Path, calculation: str | None = None) -> PwResul
         scf_steps=[int(n) for n in _SCF_ITERS.findall(text)],
         wall_s=parse_qe_time(walls[-1]) if walls else None,
         errors=errors,
+        error_message=qe_error_message(text),
     )
 
 
@@ -182,6 +195,7 @@ class NebResult:
     wall_s: float | None
     positions_angstrom: list[np.ndarray] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    error_message: str | None = None
 
 
 def read_path_file(path: str | Path) -> tuple[list[float], list[np.ndarray]]:
@@ -254,4 +268,5 @@ def parse_neb_output(path: str | Path, prefix: str | None = None) -> NebResult:
         wall_s=parse_qe_time(walls[-1]) if walls else None,
         positions_angstrom=positions,
         errors=classify_errors(text, NEB_ERRORS) + ([] if JOB_DONE in text else ["incomplete"]),
+        error_message=qe_error_message(text),
     )

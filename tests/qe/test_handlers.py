@@ -106,6 +106,13 @@ def test_walltime_and_killed(tmp_path, pseudo_dir):
     )  # last geometry, not scratch
 
 
+def test_crash_is_left_to_fail(tmp_path, pseudo_dir):
+    """A QE input error (too few bands) is no killed run: no handler retries it."""
+    d = _pw_dir(tmp_path, pseudo_dir, "scf_crash.out", "scf")
+    handlers = [DiagonalizationHandler(), ScfConvergenceHandler(), RelaxationHandler()]
+    assert not any(h.check(d) for h in [*handlers, KilledRunHandler()])
+
+
 def test_diagonalization_ladder(tmp_path, pseudo_dir):
     d = _pw_dir(tmp_path, pseudo_dir, "scf.out", "scf")
     (d / "pw.out").write_text(

@@ -52,3 +52,16 @@ def test_unrecoverable_scf_is_one_sentence_error(tmp_path, pseudo_dir, monkeypat
     with pytest.raises(QeRunError, match=r"^pw\.x failed in .*\(scf_not_converged; \w+"):
         run_qe(tmp_path, gen.get_input(make_lih_vacancy(), -1), launcher="", max_errors=2)
     assert len(list(tmp_path.glob("error.*.tar.gz"))) >= 1
+
+
+@pytest.mark.slow
+def test_crashed_pw_reason_quotes_qe(tmp_path, pseudo_dir, monkeypatch):
+    """nbnd = 1 makes pw.x stop at setup; the error names QE's own sentence."""
+    require_executable("pw.x")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    gen = PwInputGenerator(
+        pseudo_dir=str(pseudo_dir), ecutwfc=25, dual=8, kspacing=None,
+        user_input={"system": {"nbnd": 1}},
+    )  # fmt: skip
+    with pytest.raises(QeRunError, match=r"qe_error.*too few bands \(routine setup\)"):
+        run_qe(tmp_path, gen.get_input(make_lih_vacancy(), -1), launcher="")

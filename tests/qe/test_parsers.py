@@ -62,6 +62,13 @@ def test_failed_outputs_are_classified():
     assert killed.structure is not None and not killed.job_done  # last geometry survives
 
 
+def test_crash_message_is_kept():
+    """nbnd = 1 for 14 electrons: pw.x stops with 'Error in routine setup (1): too few bands'."""
+    r = parse_pw_output(FIX / "pw" / "scf_crash.out")
+    assert "qe_error" in r.errors and not r.converged and not r.job_done
+    assert r.error_message == "too few bands (routine setup)"
+
+
 def test_vc_relax_real_output(qe_fixtures):
     """Li3ErBr6: BFGS stopped after two history resets with gradient 5.7e-5 > 1e-5 Ry/Bohr,
     so not converged; final cell a = 6.9455 Å (6.945531302 × alat 1.88972612 Bohr)."""
