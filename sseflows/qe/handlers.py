@@ -247,7 +247,11 @@ class KilledRunHandler(QeHandler):
 def default_handlers(kind: str, output_file: str) -> list[QeHandler]:
     """Handlers in priority order for ``kind`` = pw | neb."""
     if kind == "neb":
-        return [NebStepLimitHandler(output_file), KilledRunHandler(output_file)]
+        return [
+            DiagonalizationHandler(output_file),
+            NebStepLimitHandler(output_file),
+            KilledRunHandler(output_file),
+        ]
     return [
         DiagonalizationHandler(output_file),
         ScfConvergenceHandler(output_file),

@@ -25,6 +25,7 @@ from sseflows.qe.handlers import (
     NebStepLimitHandler,
     RelaxationHandler,
     ScfConvergenceHandler,
+    default_handlers,
     load_spec,
 )
 from sseflows.qe.neb_input import NebPathSettings, make_neb_input
@@ -143,6 +144,13 @@ def test_neb_step_limit_and_killed(tmp_path, pseudo_dir):
     (tmp_path / "neb.out").write_text(text[: len(text) // 2])  # killed mid-run
     k = KilledRunHandler("neb.out")
     assert k.check(tmp_path)
+    assert [type(h).__name__ for h in default_handlers("neb", "neb.out")] == [
+        "DiagonalizationHandler", "NebStepLimitHandler", "KilledRunHandler",
+    ]  # fmt: skip
+    engine_diag = DiagonalizationHandler("neb.out").actions(tmp_path, load_spec(tmp_path))[0]
+    assert engine_diag[0]["action"]["_set"] == {
+        "input->engine->namelists->electrons->diagonalization": "paro"
+    }
     assert k.correct(tmp_path)["actions"][0]["action"]["_set"] == {
         "input->path->restart_mode": "restart"
     }
