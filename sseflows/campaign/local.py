@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jobflow import Flow, Job, JobStore, run_locally
+from monty.json import MontyDecoder
 
 from sseflows.core.documents import TierDoc
 from sseflows.stores import build_job_store
@@ -75,12 +76,13 @@ def _crash_doc(job: Job, error: str, key: str) -> dict[str, Any]:
 
 
 def run_flow_in_memory(flow_dict: dict[str, Any], key: str = "") -> RawDocs:
-    """Run a serialised flow against a fresh memory JobStore; return (docs, data docs).
+    """Run a serialised flow (or job) against a fresh memory JobStore; return (docs, data docs).
 
     The flow travels as its ``as_dict()`` (as it would to FireWorks), so everything a flow
     holds must serialise. A job that raises gets a ``failed`` document naming it.
     """
-    flow = Flow.from_dict(flow_dict)
+    decoded = MontyDecoder().process_decoded(flow_dict)
+    flow = decoded if isinstance(decoded, Flow) else Flow([decoded])
     store = build_job_store("memory")
     store.connect()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -119,7 +121,7 @@ def write_raw_docs(store: JobStore, raw: RawDocs) -> int:
 
 
 def run_flows(
-    flows: Iterable[tuple[str, Flow]],
+    flows: Iterable[tuple[str, Flow | Job]],
     store: JobStore,
     workers: int = 1,
     on_done: Callable[[FlowRun], None] | None = None,

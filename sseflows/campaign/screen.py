@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from jobflow import Flow, JobStore
+from jobflow import Flow, JobStore, Maker
 from monty.json import jsanitize
 
 from sseflows.campaign.local import FlowRun, run_flows
@@ -30,8 +30,8 @@ from sseflows.flows.failures import record_input_failure
 from sseflows.flows.screening import ScreeningFlowMaker
 
 
-def screen_key(candidate: Candidate, maker: ScreeningFlowMaker) -> str:
-    """Hash of what determines a candidate's screening result (structure, props, settings)."""
+def screen_key(candidate: Candidate, maker: Maker) -> str:
+    """Hash of what determines a candidate's result in a tier (structure, props, settings)."""
     payload = {
         "structure": candidate.structure.as_dict() if candidate.structure is not None else None,
         "mp_id": candidate.mp_id,
@@ -65,6 +65,7 @@ class ScreenReport:
     merges: list[MergeRecord] = field(default_factory=list)
     reused: list[str] = field(default_factory=list)
     crashed: list[FlowRun] = field(default_factory=list)
+    tier_docs: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
 
 def _funnel(records: list[dict[str, Any]], tier_docs: dict[str, dict[str, dict]]) -> dict[str, int]:
@@ -159,4 +160,5 @@ def screen_candidates(
         merges=list(candidate_set.merges),
         reused=reused,
         crashed=crashed,
+        tier_docs=tier_docs,
     )

@@ -10,7 +10,18 @@ import importlib
 
 import typer
 
-COMMAND_MODULES = ("screen", "demo", "labels", "mp", "bvse", "neb", "qe", "md", "fireworks")
+COMMAND_MODULES = (
+    "screen",
+    "demo",
+    "campaign",
+    "labels",
+    "mp",
+    "bvse",
+    "neb",
+    "qe",
+    "md",
+    "fireworks",
+)
 
 
 def register_all(app: typer.Typer) -> None:

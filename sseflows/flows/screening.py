@@ -20,22 +20,35 @@ SCREENING_TIERS = ("mp", "bvse")
 
 @dataclass
 class ScreeningFlowMaker(Maker):
-    """Cheap gates for one candidate.
+    """Cheap gates for one candidate, in order; a gate set to None is skipped.
 
     Args:
         name: Flow name; the candidate id is appended.
         mp_gate: Maker of the Materials Project gate (E_hull, E_g).
         bvse_gate: Maker of the bond-valence site-energy gate (Li percolation barrier).
+
+    The flow's output is ``{"mp": MPGateDoc, "bvse": BVSEDoc}`` (only the gates that run).
     """
 
     name: str = "screening"
-    mp_gate: MPGateMaker = field(default_factory=MPGateMaker)
-    bvse_gate: BVSEGateMaker = field(default_factory=BVSEGateMaker)
+    mp_gate: MPGateMaker | None = field(default_factory=MPGateMaker)
+    bvse_gate: BVSEGateMaker | None = field(default_factory=BVSEGateMaker)
 
     def make(self, candidate: Candidate) -> Flow:
         """Flow of the gates for ``candidate``; each gate waits for the previous one."""
-        mp_job = self.mp_gate.make(candidate)
-        mp_job.name = f"{self.mp_gate.name} {candidate.id}"
-        bvse_job = self.bvse_gate.make(candidate, upstream=mp_job.output.status)
-        bvse_job.name = f"{self.bvse_gate.name} {candidate.id}"
-        return Flow([mp_job, bvse_job], output=bvse_job.output, name=f"{self.name} {candidate.id}")
+        jobs = []
+        outputs = {}
+        previous = None
+        for tier, gate in (("mp", self.mp_gate), ("bvse", self.bvse_gate)):
+            if gate is None:
+                continue
+            gate_job = (
+                gate.make(candidate)
+                if previous is None
+                else gate.make(candidate, upstream=previous.output.status)
+            )
+            gate_job.name = f"{gate.name} {candidate.id}"
+            jobs.append(gate_job)
+            outputs[tier] = gate_job.output
+            previous = gate_job
+        return Flow(jobs, output=outputs, name=f"{self.name} {candidate.id}")

@@ -1,0 +1,59 @@
+"""Feedback: computed barriers and conductivities become labels of the labelled set.
+
+Every completed NEB or MD document in the results store becomes a ``computed`` label with
+the method (``neb-qe``, ``neb-chgnet``, ``md-chgnet``, ``md-vasp``) and provenance (the job
+uuid and candidate), so the next ranking can learn from it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jobflow import JobStore
+
+from sseflows.campaign.results import query_tier_docs
+from sseflows.core.label import Label
+
+
+def label_from_doc(doc: dict[str, Any], campaign: str = "") -> Label | None:
+    """A computed label from one NEB or MD tier document; None when it has no number."""
+    if doc.get("status") != "completed":
+        return None
+    tier = doc.get("tier")
+    engine = doc.get("engine") or "unknown"
+    provenance = {"candidate_id": doc["candidate_id"], "job_uuid": doc.get("job_uuid"),
+                  "campaign": campaign}  # fmt: skip
+    if tier == "neb" and doc.get("barrier_ev") is not None:
+        return Label(
+            label_id=f"neb-{engine}:{doc['candidate_id']}:{str(doc.get('job_uuid'))[:8]}",
+            formula=doc.get("formula", ""),
+            ea_ev=float(doc["barrier_ev"]),
+            kind="computed",
+            method=f"neb-{engine}",
+            source=campaign or "sseflows",
+            provenance=provenance | {"converged": doc.get("converged")},
+        )
+    if tier == "md" and doc.get("sigma_rt_s_per_cm"):
+        return Label(
+            label_id=f"md-{engine}:{doc['candidate_id']}:{str(doc.get('job_uuid'))[:8]}",
+            formula=doc.get("formula", ""),
+            sigma_rt_s_per_cm=float(doc["sigma_rt_s_per_cm"]),
+            ea_ev=doc.get("ea_ev"),
+            temperature_k=float(doc.get("rt_temperature_k") or 300.0),
+            kind="computed",
+            method=f"md-{engine}",
+            source=campaign or "sseflows",
+            provenance=provenance | {"sigma_range_s_per_cm": doc.get("sigma_rt_range_s_per_cm")},
+        )
+    return None
+
+
+def computed_labels(store: JobStore, campaign: str = "") -> list[Label]:
+    """Labels for every completed NEB and MD document in ``store``."""
+    labels = []
+    for tier in ("neb", "md"):
+        for doc in query_tier_docs(store, tier=tier, status="completed"):
+            label = label_from_doc(doc, campaign)
+            if label is not None:
+                labels.append(label)
+    return labels

@@ -1,0 +1,161 @@
+"""Run a whole campaign of a ``workflows/*.yaml`` spec, stage by stage, resumable.
+
+1. Screening (MP and BVSE gates) for every candidate, in parallel.
+2. The ``neb.top_k`` BVSE survivors with the lowest barrier (on the hull if the spec says
+   so) go through the NEB tier; the ``md.top_k`` best go through the MD tier.
+3. Completed NEB barriers and MD conductivities go into the label store.
+
+Each stage stores its documents as it goes; a rerun recomputes nothing that is stored
+with the same structure and settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from jobflow import JobStore, Maker
+
+from sseflows.campaign.feedback import computed_labels
+from sseflows.campaign.local import FlowRun, run_flows
+from sseflows.campaign.results import latest_by_candidate, query_tier_docs
+from sseflows.campaign.screen import ScreenReport, screen_candidates, screen_key
+from sseflows.campaign.spec import CampaignSpec
+from sseflows.data.readers import CandidateSet
+from sseflows.flows.campaign import make_tier_flow, neb_maker_for
+from sseflows.flows.screening import ScreeningFlowMaker
+from sseflows.flows.selection import select_top_k
+from sseflows.gates.bvse_maker import BVSEGateMaker
+from sseflows.gates.mp_maker import MPGateMaker
+
+NEB_RECORD_KEYS = ("id", "formula", "status", "reason", "engine", "barrier_ev",
+                   "barrier_back_ev", "converged", "climbing_image", "iterations")  # fmt: skip
+MD_RECORD_KEYS = ("id", "formula", "status", "reason", "engine", "ea_ev", "ea_err_ev",
+                  "sigma_rt_s_per_cm", "sigma_rt_range_s_per_cm")  # fmt: skip
+
+
+@dataclass
+class CampaignMakers:
+    """The Makers of each stage (None skips a tier)."""
+
+    screening: ScreeningFlowMaker
+    neb: Maker | None = None
+    neb_top_k: int = 0
+    require_e_hull_zero: bool = False
+    md: Maker | None = None
+    md_top_k: int = 0
+
+    @classmethod
+    def from_spec(
+        cls,
+        spec: CampaignSpec,
+        snapshot: str | None = None,
+        neb_engine: str | None = None,
+        min_length: float | None = None,
+    ) -> CampaignMakers:
+        """Makers for ``spec``; ``neb_engine`` and ``min_length`` override the spec."""
+        gates = spec.gates
+        screening = ScreeningFlowMaker(
+            mp_gate=MPGateMaker(**gates.mp.model_dump(), snapshot=snapshot) if gates.mp else None,
+            bvse_gate=BVSEGateMaker(**gates.bvse.model_dump()) if gates.bvse else None,
+        )
+        makers = cls(screening=screening)
+        if spec.neb is not None:
+            makers.neb = neb_maker_for(
+                neb_engine or spec.neb.engine,
+                min_length if min_length is not None else spec.neb.min_length,
+                spec.neb.n_images,
+            )
+            makers.neb_top_k = spec.neb.top_k
+            makers.require_e_hull_zero = spec.neb.require_e_hull_zero
+        if spec.md is not None:
+            from sseflows.md.makers import MDArrheniusMaker
+
+            makers.md = MDArrheniusMaker(
+                engine=spec.md.engine,
+                temperatures_k=tuple(spec.md.temperatures_k),
+                time_step_fs=spec.md.timestep_fs,
+                equilibration_steps=spec.md.equilibration_steps,
+                production_steps=spec.md.production_steps,
+            )
+            makers.md_top_k = spec.md.top_k
+        return makers
+
+
+@dataclass
+class CampaignReport:
+    """What a campaign produced, stage by stage."""
+
+    screen: ScreenReport
+    selected: dict[str, list[str]] = field(default_factory=dict)
+    tiers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    n_labels: int = 0
+
+
+def _tier_records(docs: dict[str, dict], keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    rows = [{k: doc.get(k if k != "id" else "candidate_id") for k in keys} for doc in docs.values()]
+    return sorted(rows, key=lambda r: (r["status"] != "completed", r["id"]))
+
+
+def run_tier(
+    tier: str,
+    maker: Maker,
+    chosen: list[str],
+    candidate_set: CandidateSet,
+    store: JobStore,
+    workers: int = 1,
+    fresh: bool = False,
+    on_done: Callable[[FlowRun], None] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Run ``maker`` for the ``chosen`` candidates (reusing stored results); their docs."""
+    by_id = {c.id: c for c in candidate_set.candidates}
+    keys = {cid: screen_key(by_id[cid], maker) for cid in chosen}
+    flows = []
+    for cid in chosen:
+        if not fresh and query_tier_docs(store, tier=tier, metadata={"result_key": keys[cid]}):
+            continue
+        flow = make_tier_flow(maker, by_id[cid])
+        flow.update_metadata({"candidate_id": cid, "result_key": keys[cid]})
+        flows.append((cid, flow))
+    run_flows(flows, store, workers=workers, on_done=on_done)
+    docs: dict[str, dict[str, Any]] = {}
+    for cid in chosen:
+        found = latest_by_candidate(
+            query_tier_docs(store, tier=tier, metadata={"result_key": keys[cid]})
+        )
+        if cid in found:
+            docs[cid] = found[cid][tier]
+    return docs
+
+
+def run_campaign(
+    makers: CampaignMakers,
+    candidate_set: CandidateSet,
+    store: JobStore,
+    workers: int = 1,
+    fresh: bool = False,
+    campaign: str = "",
+    label_store: Any | None = None,
+    on_done: Callable[[FlowRun], None] | None = None,
+) -> CampaignReport:
+    """Screening, selection, NEB and MD tiers, then feedback into ``label_store``."""
+    screen = screen_candidates(
+        candidate_set, store, maker=makers.screening, workers=workers, fresh=fresh,
+        on_done=on_done,
+    )  # fmt: skip
+    report = CampaignReport(screen=screen)
+    for tier, maker, k, zero, keys in (
+        ("neb", makers.neb, makers.neb_top_k, makers.require_e_hull_zero, NEB_RECORD_KEYS),
+        ("md", makers.md, makers.md_top_k, False, MD_RECORD_KEYS),
+    ):
+        if maker is None or k <= 0:
+            continue
+        rank_by = "bvse" if makers.screening.bvse_gate is not None else "e_hull"
+        chosen = select_top_k(screen.tier_docs, k, zero, rank_by=rank_by)
+        report.selected[tier] = chosen
+        docs = run_tier(tier, maker, chosen, candidate_set, store, workers, fresh, on_done)
+        report.tiers[tier] = _tier_records(docs, keys)
+    if label_store is not None:
+        report.n_labels = label_store.add(computed_labels(store, campaign))
+    return report

@@ -1,0 +1,103 @@
+"""``sseflows campaign``: run or check a campaign spec (``workflows/*.yaml``)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from sseflows.core.errors import ConfigurationError
+
+campaign_app = typer.Typer(
+    help="Whole campaigns from workflows/*.yaml specs.", no_args_is_help=True
+)
+
+
+def _tier_table(tier: str, rows: list[dict]) -> Table:
+    table = Table(title=f"{tier.upper()} tier")
+    for key in rows[0] if rows else ():
+        table.add_column(key, overflow="fold")
+    for row in rows:
+        table.add_row(*("-" if v is None else f"{v:.3g}" if isinstance(v, float) else str(v)
+                        for v in row.values()))  # fmt: skip
+    return table
+
+
+@campaign_app.command("run")
+def run(
+    spec_path: Path = typer.Argument(..., help="Campaign spec (workflows/*.yaml)."),
+    paths: list[Path] = typer.Argument(None, help="CIF files or folders."),
+    candidates: Path | None = typer.Option(None, "--candidates", help="Candidate CSV."),
+    store: str | None = typer.Option(None, "--store", help="Store spec [~/.sseflows/db]."),
+    mp_snapshot: str | None = typer.Option(None, "--mp-snapshot", help="MP snapshot."),
+    workers: int | None = typer.Option(None, "--workers", help="Processes [all cores]."),
+    neb_engine: str | None = typer.Option(None, "--neb-engine", help="qe or chgnet."),
+    min_length: float | None = typer.Option(None, "--min-length", help="NEB supercell, Å."),
+    neb_top_k: int | None = typer.Option(None, "--neb-top-k", help="Candidates for NEB."),
+    md_top_k: int | None = typer.Option(None, "--md-top-k", help="Candidates for MD."),
+    json_out: Path | None = typer.Option(None, "--json", help="Write the report here."),
+    fresh: bool = typer.Option(False, "--fresh", help="Recompute stored results."),
+) -> None:
+    """Screen, select the best, run the NEB and MD tiers, and feed labels back."""
+    from sseflows.campaign.run import CampaignMakers, run_campaign
+    from sseflows.campaign.spec import load_campaign_spec
+    from sseflows.commands.screen import wide_console
+    from sseflows.data.label_store import open_label_store
+    from sseflows.data.readers import read_candidates
+    from sseflows.report.tables import print_screen_report
+    from sseflows.settings import load_settings
+    from sseflows.stores import build_job_store
+
+    console = wide_console()
+    try:
+        spec = load_campaign_spec(spec_path)
+        settings = load_settings(db=store, mp_snapshot=mp_snapshot, workers=workers)
+        makers = CampaignMakers.from_spec(spec, settings.mp_snapshot, neb_engine, min_length)
+        if neb_top_k is not None:
+            makers = replace(makers, neb_top_k=neb_top_k)
+        if md_top_k is not None:
+            makers = replace(makers, md_top_k=md_top_k)
+        for path in paths or []:
+            if not path.exists():
+                raise ConfigurationError(f"Input path {path} does not exist.")
+        candidate_set = read_candidates(list(paths or []), csv=candidates)
+        job_store = build_job_store(settings.db)
+        job_store.connect()
+        with open_label_store(settings.db) as labels:
+            report = run_campaign(
+                makers, candidate_set, job_store, workers=settings.n_workers, fresh=fresh,
+                campaign=spec.name, label_store=labels,
+            )  # fmt: skip
+    except ConfigurationError as exc:
+        typer.echo(f"Configuration error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    print_screen_report(console, report.screen.funnel, report.screen.records)
+    for tier, rows in report.tiers.items():
+        console.print(f"{tier}: selected {', '.join(report.selected[tier]) or 'none'}")
+        console.print(_tier_table(tier, rows))
+    console.print(f"{report.n_labels} computed label(s) written to the label store")
+    if json_out is not None:
+        payload = {"screen": report.screen.records, "selected": report.selected,
+                   "tiers": report.tiers, "labels_written": report.n_labels}  # fmt: skip
+        json_out.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+
+
+@campaign_app.command("validate")
+def validate(spec_path: Path = typer.Argument(..., help="Campaign spec.")) -> None:
+    """Check a campaign spec and print what it will run."""
+    from sseflows.campaign.spec import load_campaign_spec
+
+    try:
+        spec = load_campaign_spec(spec_path)
+    except ConfigurationError as exc:
+        typer.echo(f"Configuration error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(spec.model_dump_json(indent=2))
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``campaign`` to the CLI."""
+    app.add_typer(campaign_app, name="campaign")

@@ -1,0 +1,64 @@
+"""Expensive tiers for the survivors of the screening: NEB and MD flows per candidate.
+
+Cross-candidate selection happens *between* stages (see :mod:`sseflows.campaign.run`),
+not inside one jobflow graph: a gate that drops a candidate calls ``stop_children``, and
+jobflow (like FireWorks' defuse) stops every job that depends on that gate, so a single
+selection job depending on every candidate's gates would be stopped by the first drop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+from jobflow import Flow, Job, Maker
+
+from sseflows.core.candidate import Candidate
+from sseflows.core.errors import CandidateError
+from sseflows.core.hops import enumerate_li_hops
+from sseflows.gates.bvse import bvse_li_path
+
+
+def bvse_seed_path(structure: Any, hop_index: int, max_hop_length: float = 4.5) -> list | None:
+    """BVSE Li path (Cartesian Å, unwrapped) of hop ``hop_index``, or None when unavailable.
+
+    This is the hop the NEB tier computes (``enumerate_li_hops(...)[hop_index]``), so the
+    seeded images and the NEB endpoints belong to the same migration event.
+    """
+    try:
+        hop = enumerate_li_hops(structure, max_length=max_hop_length)[hop_index]
+        points, _ = bvse_li_path(structure, hop.site_a, hop.site_b, hop.jimage)
+    except (CandidateError, ValueError, IndexError):
+        return None
+    return np.asarray(points).tolist()
+
+
+def make_tier_flow(maker: Maker, candidate: Candidate) -> Flow | Job:
+    """``candidate`` through an expensive tier, whatever the Maker's ``make`` signature.
+
+    NEB Makers (QE flow or CHGNet) get the BVSE seed path of the hop they compute; the QE
+    flow Maker takes the structure and id; MD Makers take the candidate.
+    """
+    from sseflows.qe.flows import QeNebFlowMaker
+
+    hop_index = getattr(maker, "hop_index", None)
+    if hop_index is None:
+        return maker.make(candidate)
+    seed = bvse_seed_path(candidate.structure, hop_index)
+    if isinstance(maker, QeNebFlowMaker):
+        return maker.make(candidate.structure, candidate.id, li_path_cart=seed)
+    return maker.make(candidate, li_path_cart=seed)
+
+
+def neb_maker_for(engine: str, min_length: float, n_images: int) -> Maker:
+    """Default NEB tier Maker for ``engine`` (``qe`` or ``chgnet``)."""
+    if engine == "chgnet":
+        from sseflows.qe.ml_neb import ChgnetNebMaker
+
+        return ChgnetNebMaker(min_length=min_length, n_images=n_images)
+    from sseflows.qe.flows import QeNebFlowMaker
+
+    base = QeNebFlowMaker(min_length=min_length)
+    neb = replace(base.neb_maker, path=replace(base.neb_maker.path, n_images=n_images))
+    return replace(base, neb_maker=neb)
