@@ -40,13 +40,31 @@ from sseflows.gates.bvse_grid import (
     percolation_energies,
     site_energy_grid,
 )
-from sseflows.gates.bvse_path import grid_min_energy_path, li_site_indices, nearest_li_pair
+from sseflows.gates.bvse_path import (
+    PATH_EPSILON_EV,
+    grid_energy_at,
+    grid_min_energy_path,
+    li_repulsion,
+    li_site_indices,
+    nearest_li_pair,
+    smooth_path,
+)
 from sseflows.gates.bvse_path import resample_path as resample_path
 from sseflows.gates.timelimit import run_with_time_limit as run_with_time_limit
 
 DEFAULT_RESOLUTION_ANGSTROM = 0.2
 """Default grid spacing, Å. Over the 254 OBELiX CIFs: median 2.1 s CPU per structure
 (grid, barriers and Li path), none above 7 s (``benchmarks/bvse_throughput.py``)."""
+HOP_TUBE_RADIUS_ANGSTROM = 1.0
+"""Default radius of the tube around the straight hop segment that a hop's BVSE path
+must stay in, Å: wide enough for curved hops (LiFePO4's path bows 0.9 Å off the line on
+the BVSE grid), narrow enough to exclude the empty interstitials a vacancy hop does not
+visit (Li2O's octahedral site lies 1.63 Å off its 2.31 Å hop; Li3N's in-plane hop
+otherwise leaves the Li2N plane by 1.5 Å)."""
+HOP_EPSILON_EV = 0.5
+"""Step-cost offset of the hop path's valley search, eV: the path is nearly the shortest
+one through the sub-saddle region instead of following the valley floor to distant
+minima (:func:`sseflows.gates.bvse_path.grid_min_energy_path`)."""
 MAX_GRID_POINTS = 4_000_000
 """Larger grids (cells beyond ~30 Å on a side at 0.2 Å) are refused as too costly."""
 LI_COUNT_RATIO_MAX = 2.0
@@ -335,17 +353,39 @@ def bvse_li_path(
     *,
     resolution: float = DEFAULT_RESOLUTION_ANGSTROM,
     result: BVSEResult | None = None,
+    tube_radius: float | None = HOP_TUBE_RADIUS_ANGSTROM,
+    smooth: bool = True,
+    li_li: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Minimum-energy Li path on the BVSE grid from site ``site_a`` to ``site_b + jimage``.
+    """BVSE minimum-energy path of the Li hop from ``site_a`` to ``site_b + jimage``.
 
     A minimax ("lowest saddle") search followed by a valley-following Dijkstra on the
-    periodic grid graph (see :mod:`sseflows.gates.bvse_path`).
+    periodic grid graph (see :mod:`sseflows.gates.bvse_path`), restricted to a tube of
+    radius ``tube_radius`` around the straight hop segment so that the path is that of the
+    hop and not a detour through an empty interstitial, with a valley search biased to
+    short paths (:data:`HOP_EPSILON_EV`). When the tube is not connected below 10 eV, the
+    radius is doubled once, then the search is unconstrained. ``tube_radius=None`` gives
+    the unconstrained valley-floor path directly.
+
+    Args:
+        structure: Structure holding both sites.
+        site_a: Index of the start site.
+        site_b: Index of the end site.
+        jimage: Lattice translation of ``site_b``.
+        resolution: Grid spacing when ``result`` is None, Å.
+        result: A precomputed :func:`percolation_barriers` result of ``structure``.
+        tube_radius: Radius of the search tube around the hop segment, Å.
+        li_li: Add the screened Coulomb repulsion of the other Li⁺ (all Li except the
+            two hop sites, i.e. the moving ion and the vacancy) to the BVSE grid for this
+            search (:func:`sseflows.gates.bvse_path.li_repulsion`); BVSE alone has no Li.
+        smooth: Remove the grid staircase with :func:`smooth_path` (points then at most
+            0.05 Å apart); otherwise return the grid nodes.
 
     Returns:
-        ``(points, energies)``: Cartesian points (N, 3) in Å, unwrapped, the first at
-        ``site_a``, the last at ``site_b`` shifted by ``jimage``, consecutive points at most
-        one grid step apart; and the grid energy at each point, eV above the grid minimum
-        (the scale of ``result.e1d_ev``).
+        ``(points, energies)``: Cartesian points (N, 3) in Å, unwrapped, the first exactly
+        at ``site_a``, the last exactly at ``site_b`` shifted by ``jimage``, consecutive
+        points at most one grid step apart; and the grid energy at each point (trilinear
+        when smoothed), eV above the grid minimum (the scale of ``result.e1d_ev``).
 
     Raises:
         ValueError: when a site holds no Li, or the sites are not connected below 10 eV.
@@ -359,13 +399,56 @@ def bvse_li_path(
         result = percolation_barriers(structure, resolution=resolution)
     start = structure[site_a].frac_coords
     end = structure[site_b].frac_coords + np.asarray(jimage, dtype=float)
-    return grid_min_energy_path(
-        result.grid_energies_ev, structure.lattice.matrix, start, end, e_max=PERCOLATION_EMAX_EV
-    )
+    grid, lattice = result.grid_energies_ev, structure.lattice.matrix
+    extra = _other_li_repulsion(structure, start, end) if li_li else None
+    radii = [None] if tube_radius is None else [tube_radius, 2 * tube_radius, None]
+    for radius in radii:
+        try:
+            points, energies = grid_min_energy_path(
+                grid,
+                lattice,
+                start,
+                end,
+                e_max=PERCOLATION_EMAX_EV,
+                tube_radius=radius,
+                epsilon=HOP_EPSILON_EV if radius is not None else PATH_EPSILON_EV,
+                extra_energy=extra,
+            )
+            break
+        except ValueError:
+            if radius is None:
+                raise
+    if not smooth:
+        return points, energies
+    points = smooth_path(points)
+    energies = grid_energy_at(grid, structure.lattice.get_fractional_coords(points))
+    return points, energies + (extra(points) if extra is not None else 0.0)
+
+
+def _other_li_repulsion(structure: Structure, start: np.ndarray, end: np.ndarray):
+    """:func:`li_repulsion` of every Li within 12 Å of the hop except the Li on the
+    fractional positions ``start`` and ``end`` (the moving ion and the vacancy)."""
+    li = li_site_indices(structure)
+    centre = structure.lattice.get_cartesian_coords(0.5 * (start + end))
+    reach = 12.0 + float(np.linalg.norm(structure.lattice.get_cartesian_coords(end - start)))
+    sites = structure.get_sites_in_sphere(centre, reach)
+    cart, weight = [], []
+    for site in sites:
+        if site.index not in li:
+            continue
+        if min(np.linalg.norm(site.frac_coords - x) for x in (start, end)) < 1e-4:
+            continue
+        cart.append(site.coords)
+        weight.append(site.species.get_el_amt_dict().get("Li", 0.0))
+    if not cart:
+        return None
+    return li_repulsion(np.array(cart), np.array(weight))
 
 
 __all__ = [
     "DEFAULT_RESOLUTION_ANGSTROM",
+    "HOP_EPSILON_EV",
+    "HOP_TUBE_RADIUS_ANGSTROM",
     "BVSEResult",
     "bvse_li_path",
     "describe_treatment",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from jobflow import run_locally
@@ -103,9 +105,6 @@ def test_prepare_and_seed_without_the_potential() -> None:
     setup = maker.prepare(candidate)
     assert len(setup.initial) == 11
     assert min(setup.supercell_lengths) >= 5.5
-    images, method = maker.seed_images(setup)
-    assert method == "linear"  # "bvse" without a path falls back, and says so
-    assert len(images) == 5
 
     start = setup.initial.cart_coords[setup.moving_index]
     hop = setup.final.cart_coords[setup.moving_index] - start
@@ -116,3 +115,30 @@ def test_prepare_and_seed_without_the_potential() -> None:
     assert method == "bvse"
     middle = images[2].cart_coords[setup.moving_index]
     assert middle == pytest.approx(start + hop / 2 + bulge, abs=1e-6)
+
+    no_cell = replace(setup, structure=None)
+    images, method = maker.seed_images(no_cell)
+    assert method == "linear"  # "bvse" without any path falls back, and says so
+    assert len(images) == 5
+
+
+def test_bvse_seed_is_the_path_of_the_computed_hop() -> None:
+    """Without a given path the Maker computes the BVSE path of exactly its hop
+    (``hop_index``): the path joins the moving Li's two positions and the seeded Li lie
+    on it."""
+    candidate = Candidate.from_structure(_licl_primitive(), "LiCl-bvse")
+    maker = ChgnetNebMaker(
+        n_images=3, min_length=7.0, relax_endpoints=False, hop_index=1, max_hop_length=5.5
+    )
+    setup = maker.prepare(candidate)
+    assert setup.hop.length_angstrom == pytest.approx(5.13)  # second hop: a, not a/√2
+    path = maker.hop_path(setup)
+    start = setup.initial.cart_coords[setup.moving_index]
+    hop = setup.final.cart_coords[setup.moving_index] - start
+    np.testing.assert_allclose(path[-1] - path[0], hop, atol=1e-9)
+    images, method = maker.seed_images(setup)
+    assert method == "bvse"
+    on_path = path - path[0] + start
+    for image in images[1:-1]:
+        li = image.cart_coords[setup.moving_index]
+        assert np.linalg.norm(on_path - li, axis=1).min() < 0.05
