@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import warnings
+
 import typer
 
 from sseflows.commands import register_all
+
+# Known, harmless library warnings that would bury the tables a user came for.
+warnings.filterwarnings("ignore", category=FutureWarning, module=r"jobflow\..*")
+warnings.filterwarnings("ignore", message="Some jobs are not connected", category=UserWarning)
+warnings.filterwarnings(
+    "ignore", message="Converting a tensor with requires_grad", category=UserWarning
+)
 
 app = typer.Typer(
     name="sseflows",

@@ -7,23 +7,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from sseflows.core.errors import ConfigurationError
 
 campaign_app = typer.Typer(
     help="Whole campaigns from workflows/*.yaml specs.", no_args_is_help=True
 )
-
-
-def _tier_table(tier: str, rows: list[dict]) -> Table:
-    table = Table(title=f"{tier.upper()} tier")
-    for key in rows[0] if rows else ():
-        table.add_column(key, overflow="fold")
-    for row in rows:
-        table.add_row(*("-" if v is None else f"{v:.3g}" if isinstance(v, float) else str(v)
-                        for v in row.values()))  # fmt: skip
-    return table
 
 
 @campaign_app.command("run")
@@ -47,7 +36,7 @@ def run(
     from sseflows.commands.screen import wide_console
     from sseflows.data.label_store import open_label_store
     from sseflows.data.readers import read_candidates
-    from sseflows.report.tables import print_screen_report
+    from sseflows.report.tables import print_screen_report, tier_table
     from sseflows.settings import load_settings
     from sseflows.stores import build_job_store
 
@@ -77,7 +66,7 @@ def run(
     print_screen_report(console, report.screen.funnel, report.screen.records)
     for tier, rows in report.tiers.items():
         console.print(f"{tier}: selected {', '.join(report.selected[tier]) or 'none'}")
-        console.print(_tier_table(tier, rows))
+        console.print(tier_table(tier, rows))
     console.print(f"{report.n_labels} computed label(s) written to the label store")
     if json_out is not None:
         payload = {"screen": report.screen.records, "selected": report.selected,

@@ -17,10 +17,11 @@ def demo(
     ),
     workers: int | None = typer.Option(None, "--workers", help="Processes [all cores]."),
     json_out: Path | None = typer.Option(None, "--json", help="Write records to this file."),
+    neb: bool = typer.Option(True, "--neb/--no-neb", help="CHGNet NEB on the best survivor."),
 ) -> None:
-    """Screen the demo candidates (pymatgen structures + prototypes) through the gates."""
+    """Screen the demo candidates through the gates, then a CHGNet NEB on the best one."""
     from sseflows.commands.screen import run_screen, wide_console
-    from sseflows.data.demo import load_demo_spec, write_demo_cifs
+    from sseflows.campaign.demo import load_demo_spec, write_demo_cifs
 
     console = wide_console()
     try:
@@ -28,7 +29,7 @@ def demo(
         paths = write_demo_cifs(demo_spec, workdir / "candidates")
         console.print(f"demo: {len(paths)} candidate files written to {workdir / 'candidates'}")
         th = demo_spec.thresholds
-        code = run_screen(
+        report = run_screen(
             [workdir / "candidates"],
             mp_snapshot=str(demo_spec.mp_snapshot) if demo_spec.mp_snapshot else None,
             ehull=th.get("e_hull_max_ev_per_atom"),
@@ -39,10 +40,38 @@ def demo(
             json_out=json_out,
             console=console,
         )
+        if neb and demo_spec.neb is not None:
+            _demo_neb(demo_spec, report, workdir / "candidates", store, console)
     except ConfigurationError as exc:
         typer.echo(f"Configuration error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    raise typer.Exit(code)
+    raise typer.Exit(0)
+
+
+def _demo_neb(demo_spec, report, folder: Path, store: str | None, console) -> None:
+    """The NEB tier of the demo: ML-potential CI-NEB for the top survivors."""
+    from sseflows.campaign.run import NEB_RECORD_KEYS, run_tier
+    from sseflows.data.readers import read_candidates
+    from sseflows.flows.campaign import neb_maker_for
+    from sseflows.flows.selection import select_top_k
+    from sseflows.report.tables import tier_table
+    from sseflows.settings import load_settings
+    from sseflows.stores import build_job_store
+
+    spec = demo_spec.neb
+    chosen = select_top_k(report.tier_docs, spec.top_k, spec.require_e_hull_zero)
+    console.print(
+        f"NEB tier ({spec.engine}, supercell >= {spec.min_length} Å, {spec.n_images} images) "
+        f"for the best survivor(s): {', '.join(chosen) or 'none'}"
+    )
+    maker = neb_maker_for(spec.engine, spec.min_length, spec.n_images)
+    job_store = build_job_store(load_settings(db=store).db)
+    job_store.connect()
+    docs = run_tier("neb", maker, chosen, read_candidates([folder]), job_store)
+    rows = [{k: d.get(k if k != "id" else "candidate_id") for k in NEB_RECORD_KEYS}
+            for d in docs.values()]  # fmt: skip
+    console.print(tier_table("neb", rows))
+    job_store.close()
 
 
 def register(app: typer.Typer) -> None:

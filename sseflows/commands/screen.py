@@ -15,6 +15,7 @@ from sseflows.core.errors import ConfigurationError
 from sseflows.settings import Settings
 
 if TYPE_CHECKING:
+    from sseflows.campaign.screen import ScreenReport
     from sseflows.flows.screening import ScreeningFlowMaker
 
 
@@ -54,8 +55,8 @@ def run_screen(
     json_out: Path | None = None,
     fresh: bool = False,
     console: Console | None = None,
-) -> int:
-    """Body of ``sseflows screen`` (also used by ``sseflows demo``); returns the exit code."""
+) -> ScreenReport:
+    """Body of ``sseflows screen`` (also used by ``sseflows demo``); returns the report."""
     from sseflows.campaign.results import SCREEN_RECORD_KEYS
     from sseflows.campaign.screen import screen_candidates
     from sseflows.data.readers import read_candidates
@@ -132,7 +133,7 @@ def run_screen(
             json_out.write_text(text + "\n")
             console.print(f"wrote {len(rows)} records to {json_out}")
     store.close()
-    return 0
+    return report
 
 
 def screen(
@@ -158,7 +159,7 @@ def screen(
         typer.echo("Give structure files/folders or --candidates CSV.", err=True)
         raise typer.Exit(2)
     try:
-        code = run_screen(
+        run_screen(
             list(paths or []),
             candidates,
             mp_snapshot,
@@ -173,7 +174,7 @@ def screen(
     except ConfigurationError as exc:
         typer.echo(f"Configuration error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    raise typer.Exit(code)
+    raise typer.Exit(0)
 
 
 def register(app: typer.Typer) -> None:

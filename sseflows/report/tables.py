@@ -65,3 +65,13 @@ def print_screen_report(console: Console, funnel: dict[str, int], records: list[
     """Funnel then ranked table."""
     console.print(funnel_table(funnel))
     console.print(ranked_table(records))
+
+
+def tier_table(tier: str, rows: list[dict[str, Any]]) -> Table:
+    """One row per candidate of an expensive tier (NEB or MD record keys as columns)."""
+    table = Table(title=f"{tier.upper()} tier")
+    for key in rows[0] if rows else ():
+        table.add_column(key, overflow="fold")
+    for row in rows:
+        table.add_row(*(_fmt(v) for v in row.values()))
+    return table

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 from pymatgen.io.cif import CifWriter
 
+from sseflows.campaign.spec import NebSpec
 from sseflows.core.candidate import make_candidate_id
 from sseflows.core.errors import ConfigurationError
 from sseflows.data.prototypes import PROTOTYPES, pymatgen_structure
@@ -23,6 +24,7 @@ class DemoSpec:
     broken_cifs: dict[str, str]
     mp_snapshot: Path | None
     thresholds: dict[str, float]
+    neb: NebSpec | None = None
 
 
 def load_demo_spec(path: Path) -> DemoSpec:
@@ -46,6 +48,7 @@ def load_demo_spec(path: Path) -> DemoSpec:
         broken_cifs=dict(raw.get("broken_cifs", {}) or {}),
         mp_snapshot=(path.parent / snapshot) if snapshot else None,
         thresholds=dict(raw.get("thresholds", {}) or {}),
+        neb=NebSpec(**raw["neb"]) if raw.get("neb") else None,
     )
 
 
