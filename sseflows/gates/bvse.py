@@ -385,7 +385,8 @@ def bvse_li_path(
         ``(points, energies)``: Cartesian points (N, 3) in Å, unwrapped, the first exactly
         at ``site_a``, the last exactly at ``site_b`` shifted by ``jimage``, consecutive
         points at most one grid step apart; and the grid energy at each point (trilinear
-        when smoothed), eV above the grid minimum (the scale of ``result.e1d_ev``).
+        when smoothed), eV above the grid minimum (the scale of ``result.e1d_ev``), plus
+        the other Li⁺'s repulsion when ``li_li``.
 
     Raises:
         ValueError: when a site holds no Li, or the sites are not connected below 10 eV.

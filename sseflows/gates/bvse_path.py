@@ -33,7 +33,8 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 PATH_MARGIN_ANGSTROM = 3.0
-"""Initial margin of the search box around the two sites, Å (doubled up to twice)."""
+"""Initial margin of the search box around the two sites, Å (doubled up to twice; a tube
+search uses one box just holding the tube)."""
 PATH_SLACK_EV = 0.02
 """Energy allowance above the saddle for the valley search, eV (grid tolerance)."""
 PATH_EPSILON_EV = 0.05
@@ -222,8 +223,10 @@ def grid_min_energy_path(
     node_a = np.rint(start * shape).astype(int)
     node_b = np.rint(end * shape).astype(int)
     plane_spacing = 1.0 / np.linalg.norm(np.linalg.inv(lattice).T, axis=1)  # Å per cell
-    for attempt in range(3):
-        margin = PATH_MARGIN_ANGSTROM * 2**attempt
+    margins = [PATH_MARGIN_ANGSTROM * 2**attempt for attempt in range(3)]
+    if tube_radius is not None:  # the tube fits in one box
+        margins = [tube_radius + float(np.linalg.norm(steps, axis=1).sum())]
+    for margin in margins:
         pad = np.ceil(margin / plane_spacing * shape).astype(int)
         lo = np.minimum(node_a, node_b) - pad
         hi = np.maximum(node_a, node_b) + pad
