@@ -208,6 +208,12 @@ def summarise(rows: list[dict]) -> dict:
         summary[f"{label}_vs_linear_mean_reduction"] = (
             round(float(np.mean(list(reductions.values()))), 3) if reductions else None
         )
+    ran = sorted({m for r in rows for m, run in r["methods"].items() if "iterations" in run})
+    done = [r for r in rows if all("iterations" in r["methods"].get(m, {}) for m in ran)]
+    for method in ran:  # summed over the systems every method finished
+        summary[f"{method}_summed_iterations"] = sum(
+            r["methods"][method]["iterations"] for r in done
+        )
     mean = summary["bvse_vs_linear_mean_reduction"]
     summary["target_met"] = None if mean is None else bool(mean >= 0.25)
     return summary
