@@ -17,18 +17,28 @@ from jobflow import Flow, Job, Maker
 from sseflows.core.candidate import Candidate
 from sseflows.core.errors import CandidateError
 from sseflows.core.hops import enumerate_li_hops
-from sseflows.gates.bvse import bvse_li_path
+from sseflows.gates.bvse import HOP_TUBE_RADIUS_ANGSTROM, bvse_li_path
 
 
-def bvse_seed_path(structure: Any, hop_index: int, max_hop_length: float = 4.5) -> list | None:
+def bvse_seed_path(
+    structure: Any,
+    hop_index: int,
+    max_hop_length: float = 4.5,
+    symprec: float = 0.1,
+    tube_radius: float = HOP_TUBE_RADIUS_ANGSTROM,
+) -> list | None:
     """BVSE Li path (Cartesian Å, unwrapped) of hop ``hop_index``, or None when unavailable.
 
-    This is the hop the NEB tier computes (``enumerate_li_hops(...)[hop_index]``), so the
-    seeded images and the NEB endpoints belong to the same migration event.
+    This is the hop the NEB tier computes (``enumerate_li_hops(...)[hop_index]`` with the
+    same ``max_hop_length`` and ``symprec``), so the seeded images and the NEB endpoints
+    belong to the same migration event. The path is searched in a tube of ``tube_radius``
+    Å around the straight hop (see :func:`sseflows.gates.bvse.bvse_li_path`).
     """
     try:
-        hop = enumerate_li_hops(structure, max_length=max_hop_length)[hop_index]
-        points, _ = bvse_li_path(structure, hop.site_a, hop.site_b, hop.jimage)
+        hop = enumerate_li_hops(structure, max_length=max_hop_length, symprec=symprec)[hop_index]
+        points, _ = bvse_li_path(
+            structure, hop.site_a, hop.site_b, hop.jimage, tube_radius=tube_radius
+        )
     except (CandidateError, ValueError, IndexError):
         return None
     return np.asarray(points).tolist()
@@ -45,7 +55,12 @@ def make_tier_flow(maker: Maker, candidate: Candidate) -> Flow | Job:
     hop_index = getattr(maker, "hop_index", None)
     if hop_index is None:
         return maker.make(candidate)
-    seed = bvse_seed_path(candidate.structure, hop_index)
+    seed = bvse_seed_path(
+        candidate.structure,
+        hop_index,
+        max_hop_length=getattr(maker, "max_hop_length", 4.5),
+        symprec=getattr(maker, "symprec", 0.1),
+    )
     if isinstance(maker, QeNebFlowMaker):
         return maker.make(candidate.structure, candidate.id, li_path_cart=seed)
     return maker.make(candidate, li_path_cart=seed)

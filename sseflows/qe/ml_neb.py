@@ -31,7 +31,6 @@ from sseflows.core.errors import CandidateError
 from sseflows.core.hops import LiHop, enumerate_li_hops, vacancy_endpoints
 from sseflows.core.images import interpolate_images
 from sseflows.core.supercell import minimal_supercell_matrix, supercell_lengths
-from sseflows.gates.bvse import DEFAULT_RESOLUTION_ANGSTROM, HOP_TUBE_RADIUS_ANGSTROM, bvse_li_path
 from sseflows.qe.schemas import NebDoc
 
 if TYPE_CHECKING:
@@ -173,14 +172,11 @@ class ChgnetNebMaker(Maker):
         max_hop_length: Longest Li–Li hop considered, Å.
         symprec: Symmetry tolerance for distinct hops, Å.
         image_method: ``"bvse"`` (the moving Li on the BVSE path of hop ``hop_index``,
-            computed here unless ``li_path_cart`` is given; falls back to ``"linear"`` when
-            no BVSE path can be found, recorded in ``settings["image_method_used"]``),
-            ``"linear"`` or ``"idpp"``.
+            given as ``li_path_cart`` by the flow that composes the BVSE and NEB tiers,
+            :func:`sseflows.flows.campaign.bvse_seed_path`; falls back to ``"linear"``
+            without a path, recorded in ``settings["image_method_used"]``), ``"linear"``
+            or ``"idpp"``.
         hop_index: Which distinct hop (shortest first) to compute.
-        bvse_tube_radius: Radius of the tube around the straight hop segment that the
-            BVSE path is searched in, Å (widened, then dropped, only when the tube is
-            disconnected; see :func:`sseflows.gates.bvse.bvse_li_path`).
-        bvse_resolution: BVSE grid spacing, Å.
     """
 
     name: str = "chgnet neb"
@@ -200,8 +196,6 @@ class ChgnetNebMaker(Maker):
     symprec: float = 0.1
     image_method: str = "bvse"
     hop_index: int = 0
-    bvse_tube_radius: float = HOP_TUBE_RADIUS_ANGSTROM
-    bvse_resolution: float = DEFAULT_RESOLUTION_ANGSTROM
 
     @job(data=["images"], output_schema=NebDoc)
     def make(self, candidate: Candidate, li_path_cart: np.ndarray | None = None) -> NebDoc:
@@ -210,8 +204,8 @@ class ChgnetNebMaker(Maker):
         Args:
             candidate: The candidate (its ordered unit-cell structure).
             li_path_cart: BVSE Li path of that hop in the unit-cell frame, Cartesian Å,
-                unwrapped from site A to site B (``sseflows.gates.bvse.bvse_li_path``);
-                computed for exactly that hop when omitted.
+                unwrapped from site A to site B + jimage of exactly that hop
+                (:func:`sseflows.flows.campaign.bvse_seed_path`).
         """
         return self.compute(candidate, li_path_cart)
 
@@ -274,11 +268,9 @@ class ChgnetNebMaker(Maker):
 
     def seed_images(self, setup: NebSetup, li_path_cart: Any = None) -> tuple[list[Structure], str]:
         """Initial band by ``image_method`` and the method actually used (``"bvse"``
-        without a path, given or found, falls back to ``"linear"``)."""
+        without a path falls back to ``"linear"``)."""
         method = self.image_method
         path = None if li_path_cart is None else np.asarray(li_path_cart, dtype=float)
-        if method == "bvse" and path is None:
-            path = self.hop_path(setup)
         if method == "bvse" and path is None:
             method = "linear"
         images = interpolate_images(
@@ -290,25 +282,6 @@ class ChgnetNebMaker(Maker):
             li_path_cart=path if method == "bvse" else None,
         )
         return images, method
-
-    def hop_path(self, setup: NebSetup) -> np.ndarray | None:
-        """BVSE path of exactly ``setup.hop`` (site A to site B + jimage) in the unit-cell
-        frame, Cartesian Å; None when there is no unit cell or no BVSE path for it."""
-        if setup.structure is None:
-            return None
-        hop = setup.hop
-        try:
-            points, _ = bvse_li_path(
-                setup.structure,
-                hop.site_a,
-                hop.site_b,
-                hop.jimage,
-                resolution=self.bvse_resolution,
-                tube_radius=self.bvse_tube_radius,
-            )
-        except (CandidateError, ValueError):
-            return None
-        return np.asarray(points, dtype=float)
 
     def run_band(self, seeds: list[Structure]) -> BandResult:
         """Plain NEB to ``fmax_ev_per_angstrom``, then the climbing-image restart (only

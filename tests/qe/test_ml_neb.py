@@ -10,6 +10,7 @@ from jobflow import run_locally
 from pymatgen.core import Lattice, Structure
 
 from sseflows.core.candidate import Candidate
+from sseflows.flows.campaign import bvse_seed_path
 from sseflows.qe.ml_neb import ChgnetNebMaker, barriers_from_energies, reaction_coordinate
 from sseflows.stores import build_job_store
 
@@ -123,20 +124,19 @@ def test_prepare_and_seed_without_the_potential() -> None:
 
 
 def test_bvse_seed_is_the_path_of_the_computed_hop() -> None:
-    """Without a given path the Maker computes the BVSE path of exactly its hop
-    (``hop_index``): the path joins the moving Li's two positions and the seeded Li lie
-    on it."""
+    """The flow layer's BVSE seed is the path of exactly the Maker's hop (``hop_index``):
+    it joins the moving Li's two positions and the seeded Li lie on it."""
     candidate = Candidate.from_structure(_licl_primitive(), "LiCl-bvse")
     maker = ChgnetNebMaker(
         n_images=3, min_length=7.0, relax_endpoints=False, hop_index=1, max_hop_length=5.5
     )
     setup = maker.prepare(candidate)
     assert setup.hop.length_angstrom == pytest.approx(5.13)  # second hop: a, not a/√2
-    path = maker.hop_path(setup)
+    path = np.asarray(bvse_seed_path(candidate.structure, 1, max_hop_length=5.5))
     start = setup.initial.cart_coords[setup.moving_index]
     hop = setup.final.cart_coords[setup.moving_index] - start
     np.testing.assert_allclose(path[-1] - path[0], hop, atol=1e-9)
-    images, method = maker.seed_images(setup)
+    images, method = maker.seed_images(setup, path)
     assert method == "bvse"
     on_path = path - path[0] + start
     for image in images[1:-1]:
