@@ -20,8 +20,8 @@ def demo(
     neb: bool = typer.Option(True, "--neb/--no-neb", help="CHGNet NEB on the best survivor."),
 ) -> None:
     """Screen the demo candidates through the gates, then a CHGNet NEB on the best one."""
-    from sseflows.commands.screen import run_screen, wide_console
     from sseflows.campaign.demo import load_demo_spec, write_demo_cifs
+    from sseflows.commands.screen import run_screen, wide_console
 
     console = wide_console()
     try:
