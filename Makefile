@@ -42,6 +42,7 @@ bench: install
 	mkdir -p benchmarks/results
 	OMP_NUM_THREADS=1 $(PY) benchmarks/bvse_throughput.py --out benchmarks/results/bvse_throughput.json
 	OMP_NUM_THREADS=1 $(PY) benchmarks/neb_paths.py --out benchmarks/results/neb_paths.json
+	OMP_NUM_THREADS=1 $(PY) benchmarks/neb_paths_qe.py --out benchmarks/results/neb_paths_qe.json
 	OMP_NUM_THREADS=1 $(PY) benchmarks/md_throughput.py --out benchmarks/results/md_throughput.json
 
 lint: install
