@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from jobflow import Flow, Job, JobStore, run_locally
@@ -35,8 +35,6 @@ class FlowRun:
     key: str
     finished: bool
     error: str = ""
-    n_docs: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class _CrashCollector(logging.Handler):
@@ -139,7 +137,7 @@ def run_flows(
     def finish(key: str, raw: RawDocs | None, error: str = "") -> None:
         run = FlowRun(key=key, finished=raw is not None, error=error)
         if raw is not None:
-            run.n_docs = write_raw_docs(store, raw)
+            write_raw_docs(store, raw)
         runs.append(run)
         if on_done:
             on_done(run)

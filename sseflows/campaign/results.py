@@ -46,8 +46,12 @@ def query_tier_docs(
         criteria["output.status"] = status
     for name, value in (metadata or {}).items():
         criteria[f"metadata.{name}"] = value
-    docs = store.docs_store.query(criteria, properties=["output", "uuid", "completed_at"])
-    outputs = [d["output"] | {"job_uuid": d.get("uuid")} for d in docs]
+    docs = store.docs_store.query(criteria, properties=["output", "uuid", "metadata"])
+    outputs = [
+        d["output"]
+        | {"job_uuid": d.get("uuid"), "screen_key": d.get("metadata", {}).get("screen_key")}
+        for d in docs
+    ]
     return sorted(outputs, key=lambda o: str(o.get("created_at", "")), reverse=True)
 
 
@@ -68,12 +72,11 @@ def summarize_candidate(candidate_id: str, tiers: dict[str, dict[str, Any]]) -> 
     mp = tiers.get("mp", {})
     bvse = tiers.get("bvse", {})
     formula = next((d.get("formula") for d in tiers.values() if d.get("formula")), "")
-    reasons = [d["reason"] for d in tiers.values() if d.get("reason") and d is worst]
     return {
         "id": candidate_id,
         "formula": formula,
         "status": status,
-        "reason": reasons[0] if reasons else "",
+        "reason": worst.get("reason", ""),
         "e_hull_ev_per_atom": mp.get("e_hull_ev_per_atom"),
         "band_gap_ev": mp.get("band_gap_ev"),
         "bvse_ea_ev": bvse.get("gate_ea_ev"),

@@ -93,7 +93,8 @@ class CampaignReport:
     n_labels: int = 0
 
 
-def _tier_records(docs: dict[str, dict], keys: tuple[str, ...]) -> list[dict[str, Any]]:
+def tier_records(docs: dict[str, dict], keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    """One row per candidate of an expensive tier (``keys``), completed ones first."""
     rows = [{k: doc.get(k if k != "id" else "candidate_id") for k in keys} for doc in docs.values()]
     return sorted(rows, key=lambda r: (r["status"] != "completed", r["id"]))
 
@@ -155,7 +156,7 @@ def run_campaign(
         chosen = select_top_k(screen.tier_docs, k, zero, rank_by=rank_by)
         report.selected[tier] = chosen
         docs = run_tier(tier, maker, chosen, candidate_set, store, workers, fresh, on_done)
-        report.tiers[tier] = _tier_records(docs, keys)
+        report.tiers[tier] = tier_records(docs, keys)
     if label_store is not None:
         report.n_labels = label_store.add(computed_labels(store, campaign))
     return report

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +46,14 @@ def screen_key(candidate: Candidate, maker: Maker) -> str:
 def failure_key(candidate_id: str, source: str, reason: str) -> str:
     """Screen key of a candidate that could not be read."""
     return hashlib.sha256(f"{candidate_id}|{source}|{reason}".encode()).hexdigest()[:24]
+
+
+def docs_by_screen_key(store: JobStore, keys: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+    """Stored tier documents grouped by screen key, newest first, in one query."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for doc in query_tier_docs(store, metadata={"screen_key": {"$in": list(keys)}}):
+        grouped.setdefault(doc["screen_key"], []).append(doc)
+    return grouped
 
 
 @dataclass
@@ -105,17 +113,16 @@ def screen_candidates(
         on_done: Progress callback, called once per candidate.
     """
     maker = maker or ScreeningFlowMaker()
-    keys: dict[str, str] = {}
+    keys = {f.candidate_id: failure_key(f.candidate_id, f.source, f.reason)
+            for f in candidate_set.failures}  # fmt: skip
+    keys |= {c.id: screen_key(c, maker) for c in candidate_set.candidates}
+    stored = {} if fresh else docs_by_screen_key(store, keys.values())
     flows: list[tuple[str, Flow]] = []
     reused: list[str] = []
 
-    def already_done(key: str) -> bool:
-        return not fresh and bool(query_tier_docs(store, metadata={"screen_key": key}))
-
     for failure in candidate_set.failures:
-        key = failure_key(failure.candidate_id, failure.source, failure.reason)
-        keys[failure.candidate_id] = key
-        if already_done(key):
+        key = keys[failure.candidate_id]
+        if key in stored:
             reused.append(failure.candidate_id)
             continue
         job = record_input_failure(failure.candidate_id, failure.source, failure.reason)
@@ -123,9 +130,8 @@ def screen_candidates(
         flow.update_metadata({"screen_key": key, "candidate_id": failure.candidate_id})
         flows.append((failure.candidate_id, flow))
     for candidate in candidate_set.candidates:
-        key = screen_key(candidate, maker)
-        keys[candidate.id] = key
-        if already_done(key):
+        key = keys[candidate.id]
+        if key in stored:
             reused.append(candidate.id)
             continue
         flow = maker.make(candidate)
@@ -134,13 +140,13 @@ def screen_candidates(
 
     for cid in reused:
         if on_done:
-            on_done(FlowRun(key=cid, finished=True, extra={"reused": True}))
+            on_done(FlowRun(key=cid, finished=True))
     runs = run_flows(flows, store, workers=workers, on_done=on_done)
 
+    stored = docs_by_screen_key(store, keys.values())
     tier_docs: dict[str, dict[str, dict]] = {}
     for cid, key in keys.items():
-        docs = latest_by_candidate(query_tier_docs(store, metadata={"screen_key": key}))
-        tier_docs[cid] = docs.get(cid, {})
+        tier_docs[cid] = latest_by_candidate(stored.get(key, [])).get(cid, {})
     crashed = [r for r in runs if not r.finished]
     for run in crashed:
         tier_docs[run.key] = {

@@ -50,7 +50,7 @@ def demo(
 
 def _demo_neb(demo_spec, report, folder: Path, store: str | None, console) -> None:
     """The NEB tier of the demo: ML-potential CI-NEB for the top survivors."""
-    from sseflows.campaign.run import NEB_RECORD_KEYS, run_tier
+    from sseflows.campaign.run import NEB_RECORD_KEYS, run_tier, tier_records
     from sseflows.data.readers import read_candidates
     from sseflows.flows.campaign import neb_maker_for
     from sseflows.flows.selection import select_top_k
@@ -68,9 +68,7 @@ def _demo_neb(demo_spec, report, folder: Path, store: str | None, console) -> No
     job_store = build_job_store(load_settings(db=store).db)
     job_store.connect()
     docs = run_tier("neb", maker, chosen, read_candidates([folder]), job_store)
-    rows = [{k: d.get(k if k != "id" else "candidate_id") for k in NEB_RECORD_KEYS}
-            for d in docs.values()]  # fmt: skip
-    console.print(tier_table("neb", rows))
+    console.print(tier_table("neb", tier_records(docs, NEB_RECORD_KEYS)))
     job_store.close()
 
 

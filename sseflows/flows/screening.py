@@ -14,9 +14,6 @@ from sseflows.core.candidate import Candidate
 from sseflows.gates.bvse_maker import BVSEGateMaker
 from sseflows.gates.mp_maker import MPGateMaker
 
-SCREENING_TIERS = ("mp", "bvse")
-"""Tier names of the screening flow, in order."""
-
 
 @dataclass
 class ScreeningFlowMaker(Maker):
