@@ -10,6 +10,7 @@ import numpy as np
 import typer
 
 from sseflows.core.errors import CandidateError, ConfigurationError
+from sseflows.core.images import METHODS
 
 
 def qe_protocol_maker(
@@ -21,11 +22,13 @@ def qe_protocol_maker(
     pseudo_dir: str | None,
     launcher: str | None,
     work_dir: str,
+    image_method: str = "bvse",
 ):
     """The QE protocol Maker with the CLI's overrides applied to every step.
 
     An explicit ``ecutwfc`` skips the cutoff/k-mesh convergence (the k-spacing is then
-    ``kspacing`` or the generators' default).
+    ``kspacing`` or the generators' default). ``image_method`` is ``bvse`` (the
+    protocol), ``linear`` or ``idpp``.
     """
     from sseflows.qe.flows import QeNebFlowMaker
 
@@ -61,6 +64,7 @@ def qe_protocol_maker(
         min_length=min_length,
         hop_index=hop,
         work_dir=work_dir,
+        image_method=image_method,
     )  # fmt: skip
 
 
@@ -90,7 +94,14 @@ def neb(
     json_out: Path | None = typer.Option(None, "--json", help="Write the NebDoc as JSON here."),
     store: str | None = typer.Option(None, "--store", help="Store spec (default: the db setting)."),
     work_dir: str = typer.Option("qe_runs", "--work-dir", help="QE run directories."),
-    bvse_path: bool = typer.Option(True, "--bvse/--no-bvse", help="Seed images from BVSE."),
+    image_method: str = typer.Option(
+        "bvse",
+        "--image-method",
+        help="Initial images: bvse (the protocol: Li on the BVSE path), linear or idpp.",
+    ),
+    bvse_path: bool = typer.Option(
+        True, "--bvse/--no-bvse", help="--no-bvse is short for --image-method linear."
+    ),
 ) -> None:
     """Li-vacancy migration barrier of hop ``--hop`` of one structure."""
     from jobflow import run_locally
@@ -102,6 +113,13 @@ def neb(
     if engine not in ("qe", "chgnet"):
         typer.echo(f"Error: unknown engine {engine!r}; use qe or chgnet.", err=True)
         raise typer.Exit(2)
+    if image_method not in METHODS:
+        typer.echo(
+            f"Error: unknown image method {image_method!r}; use {', '.join(METHODS)}.", err=True
+        )
+        raise typer.Exit(2)
+    if not bvse_path:
+        image_method = "linear"
     try:
         candidate = read_structure_file(cif)
         hops = enumerate_li_hops(candidate.structure, candidate_id=candidate.id)
@@ -110,17 +128,20 @@ def neb(
     except CandidateError as exc:
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(1) from None
-    path = _li_path(candidate.structure, hops[hop]) if bvse_path else None
+    path = _li_path(candidate.structure, hops[hop]) if image_method == "bvse" else None
     if engine == "chgnet":
         from sseflows.qe.ml_neb import ChgnetNebMaker
 
-        maker = ChgnetNebMaker(n_images=images, min_length=min_length, hop_index=hop)
+        maker = ChgnetNebMaker(
+            n_images=images, min_length=min_length, hop_index=hop, image_method=image_method
+        )
         flow = maker.make(candidate, path)
     else:
         launcher = f"mpirun -np {np_}" if np_ else None
         maker = qe_protocol_maker(
-            min_length, images, hop, ecutwfc, kspacing, pseudo_dir, launcher, work_dir
-        )
+            min_length, images, hop, ecutwfc, kspacing, pseudo_dir, launcher, work_dir,
+            image_method,
+        )  # fmt: skip
         flow = maker.make(candidate.structure, candidate.id, path)
     try:
         responses = run_locally(flow, store=build_job_store(store), create_folders=False)

@@ -230,9 +230,14 @@ def _neb(maker, candidate_id, ends, initial, final, conv, li_path_cart) -> NebDo
     if method == "auto":
         method = "bvse" if li_path_cart is not None else "linear"
     path = None if li_path_cart is None else np.asarray(li_path_cart)
+    fallback = "linear (no BVSE path)"
+    if method == "bvse" and path is None:
+        method = fallback
     args = (initial["structure"], final["structure"], n_images, ends["moving_index"])
     try:
-        images = interpolate_images(*args, method=method, li_path_cart=path)
+        images = interpolate_images(
+            *args, method="linear" if method == fallback else method, li_path_cart=path
+        )
     except ValueError:
         if method != "bvse":
             raise

@@ -45,3 +45,35 @@ def test_protocol_maker_overrides_reach_every_step(tmp_path):
         assert step.generator.pseudo_dir == str(tmp_path) and step.launcher == "mpirun -np 2"
     assert maker.cell_relax_maker.generator.calculation == "vc-relax"
     assert maker.endpoint_relax_maker.generator.forc_conv_thr_ev_per_ang == 3e-4
+
+
+def test_unknown_image_method_is_rejected(tmp_path):
+    cif = tmp_path / "lif.cif"
+    Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(4.03), ["Li", "F"], [[0, 0, 0], [0.5, 0, 0]]
+    ).to(str(cif))
+    result = CliRunner().invoke(app, ["neb", str(cif), "--image-method", "spline"])
+    assert result.exit_code == 2
+    assert "unknown image method 'spline'" in result.output
+
+
+def test_image_method_reaches_the_protocol_maker(tmp_path):
+    maker = qe_protocol_maker(8.0, 3, 0, 30.0, None, str(tmp_path), None, "runs", "idpp")
+    assert maker.image_method == "idpp"
+    assert qe_protocol_maker(8.0, 3, 0, 30.0, None, None, None, "runs").image_method == "bvse"
+
+
+def test_missing_bvse_path_is_recorded_as_linear_fallback(tmp_path, pseudo_dir, monkeypatch):
+    """--image-method bvse on a structure whose BVSE path cannot be found (no softBV
+    parameters for H⁻) falls back to linear images and says so; pw.x is deliberately
+    missing so the run stops at the first QE step with a failed document."""
+    monkeypatch.setenv("SSEFLOWS_PW_CMD", "no-such-pw.x")
+    cif = tmp_path / "lih.cif"
+    Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(4.08), ["Li", "H"], [[0, 0, 0], [0.5, 0, 0]]
+    ).to(str(cif))
+    args = ["neb", str(cif), "--ecutwfc", "20", "--pseudo-dir", str(pseudo_dir)]
+    args += ["--store", "memory", "--work-dir", str(tmp_path / "runs")]
+    result = CliRunner().invoke(app, args)
+    assert "BVSE path unavailable" in result.output
+    assert "images are interpolated linearly" in result.output
