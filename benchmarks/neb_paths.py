@@ -18,9 +18,10 @@ linear band with the moving Li placed exactly where it sits in the lowest-barrie
 band (the CHGNet minimum-energy path itself). No Li-path seeding with a linearly
 interpolated framework — the protocol's definition of BVSE seeding, however good the BVSE
 path — starts closer to the converged band, so its reduction vs. linear is what a perfect
-BVSE path could be expected to gain on these systems. Reductions are also reported over the systems where the method and linear
-converge to the same saddle (barriers within ``SAME_SADDLE_EV``), since a fast band trapped
-on a higher saddle (linear in rock-salt LiCl) is not a win.
+BVSE path could be expected to gain on these systems. Reductions are also reported over
+the systems where the method and linear converge to the same saddle (barriers within
+``SAME_SADDLE_EV``), since a fast band trapped on a higher saddle (linear in rock-salt LiCl)
+is not a win.
 
 Usage::
 

@@ -63,7 +63,7 @@ def test_image_method_reaches_the_protocol_maker(tmp_path):
     assert qe_protocol_maker(8.0, 3, 0, 30.0, None, None, None, "runs").image_method == "bvse"
 
 
-def test_missing_bvse_path_is_recorded_as_linear_fallback(tmp_path, pseudo_dir, monkeypatch):
+def test_missing_bvse_path_falls_back_to_linear_images(tmp_path, pseudo_dir, monkeypatch):
     """--image-method bvse on a structure whose BVSE path cannot be found (no softBV
     parameters for H⁻) falls back to linear images and says so; pw.x is deliberately
     missing so the run stops at the first QE step with a failed document."""
