@@ -13,7 +13,7 @@ the BVSE path's length, its largest deviation from the straight hop and its BVSE
 Summary: mean relative reduction of total (and plain-stage) iterations of BVSE (and IDPP)
 vs. linear; the issue's target is ≥ 25 % for total iterations.
 
-**Upper bound (``oracle_li``).** After the other methods, one more band starts from the
+**Reference (``oracle_li``).** After the other methods, one more band starts from the
 linear band with the moving Li placed exactly where it sits in the lowest-barrier converged
 band (the CHGNet minimum-energy path itself). No Li-path seeding with a linearly
 interpolated framework — the protocol's definition of BVSE seeding, however good the BVSE
