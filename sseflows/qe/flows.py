@@ -230,18 +230,16 @@ def _neb(maker, candidate_id, ends, initial, final, conv, li_path_cart) -> NebDo
     if method == "auto":
         method = "bvse" if li_path_cart is not None else "linear"
     path = None if li_path_cart is None else np.asarray(li_path_cart)
-    fallback = "linear (no BVSE path)"
+    used = method  # what the document records
     if method == "bvse" and path is None:
-        method = fallback
+        method, used = "linear", "linear (no BVSE path)"
     args = (initial["structure"], final["structure"], n_images, ends["moving_index"])
     try:
-        images = interpolate_images(
-            *args, method="linear" if method == fallback else method, li_path_cart=path
-        )
+        images = interpolate_images(*args, method=method, li_path_cart=path)
     except ValueError:
         if method != "bvse":
             raise
-        method = "linear (BVSE path did not join the endpoints)"
+        used = "linear (BVSE path did not join the endpoints)"
         images = interpolate_images(*args, method="linear")
     gen = replace(maker.neb_maker.generator)
     for key, value in _override(conv).items():
@@ -253,7 +251,7 @@ def _neb(maker, candidate_id, ends, initial, final, conv, li_path_cart) -> NebDo
     )
     settings = {
         **neb.settings(),
-        "image_method": method,
+        "image_method": used,
         "min_length": maker.min_length,
         "hop_index": maker.hop_index,
         "vacancy_charge": maker.vacancy_charge,
