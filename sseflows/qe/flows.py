@@ -246,9 +246,7 @@ def _neb(maker, candidate_id, ends, initial, final, conv, li_path_cart) -> NebDo
         if value is not None:
             setattr(gen, key, value)
     neb = replace(maker.neb_maker, generator=gen, work_dir=maker.work_dir)
-    result, wall = neb.run_neb(
-        images, candidate_id, maker.vacancy_charge, f"hop{maker.hop_index}/neb"
-    )
+    stages = neb.run_neb(images, candidate_id, maker.vacancy_charge, f"hop{maker.hop_index}/neb")
     settings = {
         **neb.settings(),
         "image_method": used,
@@ -258,6 +256,6 @@ def _neb(maker, candidate_id, ends, initial, final, conv, li_path_cart) -> NebDo
         "convergence": {k: v for k, v in conv.items() if k != "status"},
     }
     return neb_doc(
-        candidate_id, images, result, wall, hop=HopDoc(**ends["hop"]), settings=settings,
+        candidate_id, images, stages, hop=HopDoc(**ends["hop"]), settings=settings,
         supercell_matrix=ends["supercell_matrix"],
     )  # fmt: skip

@@ -18,7 +18,14 @@ NebStepLimitHandler        restart from the ``.path`` file with nstep_path × 2
 KilledRunHandler           killed / out of wall time: pw.x relax from the last geometry
                            (``restart_mode='restart'`` after a clean wall-time stop);
                            neb.x from the ``.path`` file
+UnrecognisedErrorHandler   QE stopped with an error no handler above knows: rerun once
+                           unchanged, then give up (the aiida-quantumespresso rule)
+LauncherFailureHandler     the launcher (mpirun, srun) failed before pw.x/neb.x wrote its
+                           header: a configuration error, never retried
 =========================  ==========================================================
+
+:func:`launcher_failure_sentence` and :func:`last_lines` turn those two give-ups into the
+one-sentence errors :func:`sseflows.qe.jobs.run_qe` raises.
 """
 
 from __future__ import annotations
@@ -121,6 +128,52 @@ class QeHandler(ErrorHandler):
         return [_set(input__structure=result.structure.as_dict())]
 
 
+PROGRAM_HEADERS = ("Program PWSCF", "Program NEB")
+"""What pw.x / neb.x print first; an output without either never reached the program."""
+
+LAUNCHER_HINTS: MappingProxyType = MappingProxyType(
+    {
+        "attempt to run as root": "set OMPI_ALLOW_RUN_AS_ROOT=1 and "
+        "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1, or use another launcher",
+        "not enough slots": "ask for fewer processes or add --oversubscribe to the launcher",
+        "command not found": "check that the launcher is installed on this node",
+        "No such file or directory": "check that the launcher and the program exist on this node",
+    }
+)
+"""Launcher message fragment → what the user should do (the fallback names the setting)."""
+
+
+def output_text(directory: str | Path, output_file: str) -> str:
+    """The program's output (stdout and stderr) in ``directory``; "" when absent."""
+    path = Path(directory) / output_file
+    return path.read_text(errors="replace") if path.is_file() else ""
+
+
+def reached_program(text: str) -> bool:
+    """True when the output shows pw.x's or neb.x's header (the launcher started it)."""
+    return any(header in text for header in PROGRAM_HEADERS)
+
+
+def last_lines(text: str, n: int = 3) -> str:
+    """The last ``n`` non-blank lines of an output, joined with `` | `` (for one sentence)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip().strip("%-")]
+    return " | ".join(lines[-n:])
+
+
+def launcher_failure_sentence(text: str, launcher: str, executable: str) -> str:
+    """One sentence for a launcher that failed before ``executable`` wrote its header,
+    quoting the launcher's own first line and saying what to do."""
+    quoted = next(
+        (line.strip() for line in text.splitlines() if line.strip().strip("-")), "no output"
+    )
+    hint = next((h for key, h in LAUNCHER_HINTS.items() if key in text), None)
+    hint = hint or "check the launcher"
+    return (
+        f"The launcher '{launcher or '(none)'}' failed before {executable} started "
+        f'("{quoted.rstrip(".")}"): {hint} (the qe_launcher setting, SSEFLOWS_QE_LAUNCHER).'
+    )
+
+
 def _namelist(spec: dict, name: str) -> dict:
     return spec["input"]["namelists"].get(name, {})
 
@@ -216,9 +269,13 @@ class KilledRunHandler(QeHandler):
     families = ("walltime", "incomplete")
 
     def check(self, directory: str | Path = "./") -> bool:
-        """Wall time hit, or stopped without JOB DONE and without a more specific failure."""
+        """Wall time hit, or stopped without JOB DONE and without a more specific failure
+        (an output the launcher wrote before the program started is no killed run)."""
         errors = self._errors(directory)
-        return "walltime" in errors or errors == ["incomplete"]
+        if errors == ["incomplete"]:
+            text = output_text(directory, self.output_file)
+            return not text.strip() or reached_program(text)
+        return "walltime" in errors
 
     def actions(self, directory: Path, spec: dict) -> tuple[list[dict] | None, str]:
         if spec["kind"] == "neb":
@@ -244,17 +301,56 @@ class KilledRunHandler(QeHandler):
         )
 
 
+class LauncherFailureHandler(QeHandler):
+    """The launcher failed before the program wrote its header (mpirun refusing to run as
+    root, too few slots, a missing executable on the node): nothing to correct, no retry.
+
+    An empty output is not this failure (a job killed before it printed anything is left to
+    :class:`KilledRunHandler`); :func:`sseflows.qe.jobs.run_qe` turns the give-up into a
+    :class:`~sseflows.core.errors.ConfigurationError` quoting the launcher.
+    """
+
+    families = ("launcher",)
+
+    def _errors(self, directory: str | Path) -> list[str]:
+        text = output_text(directory, self.output_file)
+        return ["launcher"] if text.strip() and not reached_program(text) else []
+
+    def actions(self, directory: Path, spec: dict) -> tuple[list[dict] | None, str]:
+        return None, "the launcher failed before the program started; not retrying."
+
+
+class UnrecognisedErrorHandler(QeHandler):
+    """QE stopped with an error (``Error in routine ...``) that no other handler knows:
+    rerun once unchanged, then give up (custodian raises after ``max_num_corrections``)."""
+
+    families = ("qe_error",)
+    max_num_corrections = 1
+    raise_on_max = True
+
+    def check(self, directory: str | Path = "./") -> bool:
+        """QE's own error and nothing a more specific handler answers."""
+        return set(self._errors(directory)) == {"qe_error", "incomplete"}
+
+    def actions(self, directory: Path, spec: dict) -> tuple[list[dict] | None, str]:
+        # custodian treats an empty action list as a give-up: count the rerun in the spec
+        # (outside the input, so the program sees the same input again)
+        return [{"dict": SPEC_FILE, "action": {"_inc": {"unchanged_reruns": 1}}}], (
+            "QE stopped with an error no handler recognises; rerunning it once unchanged."
+        )
+
+
 def default_handlers(kind: str, output_file: str) -> list[QeHandler]:
     """Handlers in priority order for ``kind`` = pw | neb."""
-    if kind == "neb":
-        return [
-            DiagonalizationHandler(output_file),
-            NebStepLimitHandler(output_file),
-            KilledRunHandler(output_file),
-        ]
+    specific: list[QeHandler] = (
+        [NebStepLimitHandler(output_file)]
+        if kind == "neb"
+        else [ScfConvergenceHandler(output_file), RelaxationHandler(output_file)]
+    )
     return [
+        LauncherFailureHandler(output_file),
         DiagonalizationHandler(output_file),
-        ScfConvergenceHandler(output_file),
-        RelaxationHandler(output_file),
+        *specific,
         KilledRunHandler(output_file),
+        UnrecognisedErrorHandler(output_file),
     ]

@@ -18,7 +18,17 @@ from pathlib import Path
 from custodian.custodian import Custodian, CustodianError, Job
 
 from sseflows.core.errors import ConfigurationError, SseflowsError
-from sseflows.qe.handlers import SPEC_FILE, QeHandler, default_handlers, load_spec
+from sseflows.qe.handlers import (
+    SPEC_FILE,
+    LauncherFailureHandler,
+    QeHandler,
+    UnrecognisedErrorHandler,
+    default_handlers,
+    last_lines,
+    launcher_failure_sentence,
+    load_spec,
+    output_text,
+)
 from sseflows.qe.neb_input import NebInput
 from sseflows.qe.parsers import NebResult, PwResult, parse_neb_output, parse_pw_output
 from sseflows.qe.sets import PwInput
@@ -61,10 +71,17 @@ class QeJob(Job):
         return [*shlex.split(self.launcher), self.executable, flag, self.input_file]
 
     def run(self, directory: str = "./") -> subprocess.Popen:
-        """Start the program with stdout to the output file."""
+        """Start the program, stdout and stderr to the output file, in a session of its own
+        so that a kill reaches every MPI rank (as custodian starts its programs)."""
         write_input_from_spec(Path(directory))
-        out = (Path(directory) / self.output_file).open("w")
-        return subprocess.Popen(self.command(), cwd=directory, stdout=out, stderr=subprocess.STDOUT)
+        with (Path(directory) / self.output_file).open("w") as out:
+            return subprocess.Popen(
+                self.command(),
+                cwd=directory,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def postprocess(self, directory: str = "./") -> None:
         """Nothing to do: parsing happens in :func:`run_qe`."""
@@ -99,6 +116,38 @@ def resolve_executable(kind: str, executable: str | None = None) -> str:
     return name
 
 
+def _correct_earlier_attempt(directory: Path, handlers: list[QeHandler]) -> None:
+    """Apply the first matching handler's correction to an earlier, stopped attempt (a
+    launcher failure has nothing to correct: the launch is simply tried again)."""
+    for handler in handlers:
+        if isinstance(handler, LauncherFailureHandler) or not handler.check(directory):
+            continue
+        handler.correct(directory)
+        handler.n_applied_corrections += 1  # the unchanged rerun of an unknown error counts
+        return
+
+
+def _run_error(
+    directory: Path, kind: str, exe: str, launcher: str, exc: CustodianError
+) -> SseflowsError:
+    """The one-sentence error for a run custodian gave up on."""
+    text = output_text(directory, FILES[kind][1])
+    handler = getattr(exc, "handler", None)
+    if isinstance(handler, LauncherFailureHandler):
+        return ConfigurationError(launcher_failure_sentence(text, launcher, exe))
+    result = parse_run(directory, kind) if text else None
+    found = ", ".join(result.errors) if result and result.errors else "no known error"
+    if result is not None and result.error_message:
+        found += f": {result.error_message}"
+    if isinstance(handler, UnrecognisedErrorHandler):
+        return QeRunError(
+            f"{exe} failed in {directory} with an error no handler recognises, again after "
+            f"one unchanged rerun ({found}; last lines: {last_lines(text)})"
+        )
+    why = f"{type(handler).__name__} gave up" if handler else type(exc).__name__
+    return QeRunError(f"{exe} failed in {directory} ({found}; {why})")
+
+
 def run_qe(
     directory: str | Path,
     spec: PwInput | NebInput | None = None,
@@ -113,8 +162,11 @@ def run_qe(
     corrected spec of an earlier attempt instead of starting over.
 
     Raises:
-        ConfigurationError: the executable is missing.
-        QeRunError: the program failed and no handler could fix it (one sentence).
+        ConfigurationError: the executable is missing, or the launcher failed before the
+            program started (quoting the launcher; never retried).
+        QeRunError: the program failed and no handler could fix it (one sentence; an error
+            no handler recognises is rerun once unchanged and reported with the output's
+            last lines).
     """
     directory = Path(directory).resolve()
     directory.mkdir(parents=True, exist_ok=True)
@@ -131,21 +183,12 @@ def run_qe(
     launcher = load_settings().qe_launcher if launcher is None else launcher
     handlers = handlers if handlers is not None else default_handlers(kind, FILES[kind][1])
     if (directory / FILES[kind][1]).is_file():  # an earlier attempt stopped: correct first
-        for handler in handlers:
-            if handler.check(directory):
-                handler.correct(directory)
-                break
+        _correct_earlier_attempt(directory, handlers)
     job = QeJob(kind, exe, launcher)
     try:
         Custodian(handlers, [job], max_errors=max_errors, directory=str(directory)).run()
     except CustodianError as exc:
-        result = parse_run(directory, kind) if (directory / FILES[kind][1]).is_file() else None
-        found = ", ".join(result.errors) if result and result.errors else "no known error"
-        if result is not None and result.error_message:
-            found += f": {result.error_message}"
-        handler = getattr(exc, "handler", None)
-        why = f"{type(handler).__name__} gave up" if handler else type(exc).__name__
-        raise QeRunError(f"{exe} failed in {directory} ({found}; {why})") from exc
+        raise _run_error(directory, kind, exe, launcher, exc) from exc
     result = parse_run(directory, kind)
     if not result.converged:
         found = ", ".join(result.errors) or "no known error"

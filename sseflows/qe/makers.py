@@ -98,6 +98,35 @@ class QeRelaxMaker(Maker):
 
 
 @dataclass
+class NebStages:
+    """The neb.x runs of one band: the plain stage and, when it ran, the climbing restart.
+
+    neb.x numbers the iterations of a restart on from those in its ``.path`` file, so the
+    climbing stage's own iterations are its last number minus the plain stage's.
+    """
+
+    plain: NebResult
+    climb: NebResult | None = None
+
+    @property
+    def final(self) -> NebResult:
+        """The stage whose band is the result (the climbing one when it ran)."""
+        return self.climb if self.climb is not None else self.plain
+
+    @property
+    def climb_iterations(self) -> int:
+        """Iterations of the climbing-image stage (0 when it did not run)."""
+        if self.climb is None:
+            return 0
+        return max(self.climb.iterations - self.plain.iterations, 0)
+
+    @property
+    def wall_s(self) -> float:
+        """Wall time of both stages, s."""
+        return sum(stage.wall_s or 0.0 for stage in (self.plain, self.climb) if stage)
+
+
+@dataclass
 class QeNebMaker(Maker):
     """neb.x on given images: plain NEB to ``path.path_thr``, then a climbing-image restart
     from the plain run's own ``.path`` file (CI_scheme = 'auto').
@@ -129,16 +158,16 @@ class QeNebMaker(Maker):
         candidate_id: str = "structure",
         tot_charge: float = -1.0,
         step: str | None = None,
-    ) -> tuple[NebResult, float]:
-        """Both stages now; returns the last stage's result and the summed wall time (s)."""
+    ) -> NebStages:
+        """Both stages now (the climbing-image restart only after the plain stage converged:
+        :func:`run_qe` raises when it did not)."""
         root = Path(self.work_dir).resolve() / candidate_id / (step or self.step)
         engine = self.generator.get_input(images[0], tot_charge=tot_charge)
         settings = replace(self.path, n_images=len(images) - 2)
         neb = make_neb_input(list(images), engine, settings, prefix=NEB_PREFIX)
         plain: NebResult = run_qe(root / "plain", neb, launcher=self.launcher)  # type: ignore[assignment]
-        wall = plain.wall_s or 0.0
         if not self.climbing_image:
-            return plain, wall
+            return NebStages(plain=plain)
         ci_dir = root / "climbing"
         ci_dir.mkdir(parents=True, exist_ok=True)
         if not (ci_dir / SPEC_FILE).is_file():
@@ -150,7 +179,7 @@ class QeNebMaker(Maker):
             )
             (ci_dir / SPEC_FILE).write_text(json.dumps({"kind": "neb", "input": neb.as_dict()}))
         ci: NebResult = run_qe(ci_dir, launcher=self.launcher)  # type: ignore[assignment]
-        return ci, wall + (ci.wall_s or 0.0)
+        return NebStages(plain=plain, climb=ci)
 
     @job(data=["images"])
     def make(
@@ -161,8 +190,8 @@ class QeNebMaker(Maker):
         hop: HopDoc | None = None,
     ) -> NebDoc:
         """Job: the :class:`NebDoc` (engine ``qe``) of a NEB on ``images``."""
-        result, wall = self.run_neb(images, candidate_id, tot_charge)
-        return neb_doc(candidate_id, images, result, wall, hop=hop, settings=self.settings())
+        stages = self.run_neb(images, candidate_id, tot_charge)
+        return neb_doc(candidate_id, images, stages, hop=hop, settings=self.settings())
 
     def settings(self) -> dict[str, Any]:
         """Settings recorded in the document."""
@@ -178,14 +207,16 @@ class QeNebMaker(Maker):
 def neb_doc(
     candidate_id: str,
     images: Sequence[Structure],
-    result: NebResult,
-    wall_s: float | None,
+    stages: NebStages | NebResult,
     hop: HopDoc | None = None,
     settings: dict[str, Any] | None = None,
     supercell_matrix: Any = None,
 ) -> NebDoc:
-    """A completed :class:`NebDoc` from a parsed neb.x result (image positions from the
-    ``.path`` file when present)."""
+    """A completed :class:`NebDoc` from the parsed neb.x stages (a single result is a plain
+    stage alone); image positions from the final ``.path`` file when present."""
+    if isinstance(stages, NebResult):
+        stages = NebStages(plain=stages)
+    result = stages.final
     final_images = [s.copy() for s in images]
     if len(result.positions_angstrom) == len(final_images):
         final_images = [
@@ -213,8 +244,11 @@ def neb_doc(
         barrier_ev=result.barrier_ev,
         barrier_back_ev=result.barrier_back_ev,
         converged=result.converged,
-        climbing_image=result.climbing_image,
-        iterations=result.iterations,
-        wall_s=wall_s,
+        climbing_image=stages.climb is not None and result.climbing_image,
+        plain_converged=stages.plain.converged,
+        plain_iterations=stages.plain.iterations,
+        climb_iterations=stages.climb_iterations,
+        iterations=stages.plain.iterations + stages.climb_iterations,
+        wall_s=stages.wall_s,
         images=[s.as_dict() for s in final_images],
     )

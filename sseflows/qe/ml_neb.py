@@ -127,8 +127,9 @@ class BandResult:
         energies_ev: Absolute CHGNet energies of the images, eV.
         plain_iterations: Optimiser steps of the plain NEB.
         climb_iterations: Optimiser steps of the climbing-image restart.
-        converged: The last stage reached the force threshold.
-        climbed: The climbing-image stage ran.
+        plain_converged: The plain stage reached the force threshold.
+        converged: The last stage that ran reached the force threshold.
+        climbed: The climbing-image stage ran (only ever after a converged plain stage).
         wall_s: Wall time of both stages, s.
     """
 
@@ -136,6 +137,7 @@ class BandResult:
     energies_ev: list[float]
     plain_iterations: int
     climb_iterations: int
+    plain_converged: bool
     converged: bool
     climbed: bool
     wall_s: float
@@ -293,10 +295,11 @@ class ChgnetNebMaker(Maker):
         band = NEB(atoms, k=self.spring_constant, climb=False, method=self.neb_method)
         optimizer_class = _optimizer(self.optimizer)
         plain = optimizer_class(band, logfile=None)
-        converged = bool(plain.run(fmax=self.fmax_ev_per_angstrom, steps=self.max_steps))
+        plain_converged = bool(plain.run(fmax=self.fmax_ev_per_angstrom, steps=self.max_steps))
+        converged = plain_converged
         plain_steps, climb_steps = plain.nsteps, 0
         climbed = False
-        if self.climbing_image and converged and plain_steps < self.max_steps:
+        if self.climbing_image and plain_converged and plain_steps < self.max_steps:
             band.climb = True
             climbing = optimizer_class(band, logfile=None)
             remaining = self.max_steps - plain_steps
@@ -318,6 +321,7 @@ class ChgnetNebMaker(Maker):
             energies_ev=energies,
             plain_iterations=plain_steps,
             climb_iterations=climb_steps,
+            plain_converged=plain_converged,
             converged=converged,
             climbed=climbed,
             wall_s=time.perf_counter() - start,
@@ -353,6 +357,9 @@ class ChgnetNebMaker(Maker):
             barrier_back_ev=backward,
             converged=band.converged,
             climbing_image=band.climbed,
+            plain_converged=band.plain_converged,
+            plain_iterations=band.plain_iterations,
+            climb_iterations=band.climb_iterations,
             iterations=band.iterations,
             wall_s=setup.wall_s + band.wall_s,
             images=[image.as_dict() for image in band.images],

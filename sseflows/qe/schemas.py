@@ -36,9 +36,29 @@ class NebDoc(TierDoc):
     )
     barrier_ev: float | None = Field(default=None, description="Forward barrier, eV.")
     barrier_back_ev: float | None = Field(default=None, description="Backward barrier, eV.")
-    converged: bool = Field(default=False, description="Path converged to path_thr.")
-    climbing_image: bool = Field(default=False, description="Climbing image was used.")
-    iterations: int | None = Field(default=None, description="NEB iterations (all stages).")
+    converged: bool = Field(
+        default=False,
+        description="The final stage (the climbing-image restart when it ran, else the plain "
+        "NEB) reached the force threshold.",
+    )
+    climbing_image: bool = Field(
+        default=False,
+        description="The climbing-image stage ran; it starts only after the plain stage "
+        "converged.",
+    )
+    plain_converged: bool = Field(
+        default=False, description="The plain (non-climbing) NEB reached the force threshold."
+    )
+    plain_iterations: int | None = Field(
+        default=None, description="NEB iterations of the plain stage."
+    )
+    climb_iterations: int | None = Field(
+        default=None, description="NEB iterations of the climbing-image stage (0 when skipped)."
+    )
+    iterations: int | None = Field(
+        default=None,
+        description="NEB iterations of all stages: plain_iterations + climb_iterations.",
+    )
     wall_s: float | None = Field(default=None, description="Wall time of the NEB, s.")
     images: list[dict] | None = Field(
         default=None, description="Image structures (as dicts); stored in the data store."

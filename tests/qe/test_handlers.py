@@ -3,7 +3,9 @@
 The fixture outputs were produced on this machine with QE 6.7: electron_maxstep = 2
 (scf_maxstep), nstep = 1 (relax_nstep), trust_radius_max < trust_radius_min (relax_bfgsfail,
 QE's "history already reset at previous step: stopping"), max_seconds = 3 (relax_walltime),
-a relax killed with SIGKILL after 5 s (relax_killed), and neb.x example01 with nstep_path = 3.
+a relax killed with SIGKILL after 5 s (relax_killed), neb.x example01 with nstep_path = 3,
+and ``mpirun -np 2 pw.x`` as root without OMPI_ALLOW_RUN_AS_ROOT (mpirun_root: OpenMPI 4's
+refusal, pw.x never started).
 An eigensolver failure could not be provoked with PAW on a small cell here, so the
 diagonalization handler is tested on QE's error-block text in a spec-only directory.
 """
@@ -22,10 +24,14 @@ from sseflows.qe.handlers import (
     SPEC_FILE,
     DiagonalizationHandler,
     KilledRunHandler,
+    LauncherFailureHandler,
     NebStepLimitHandler,
     RelaxationHandler,
     ScfConvergenceHandler,
+    UnrecognisedErrorHandler,
     default_handlers,
+    last_lines,
+    launcher_failure_sentence,
     load_spec,
 )
 from sseflows.qe.neb_input import NebPathSettings, make_neb_input
@@ -107,11 +113,40 @@ def test_walltime_and_killed(tmp_path, pseudo_dir):
     )  # last geometry, not scratch
 
 
-def test_crash_is_left_to_fail(tmp_path, pseudo_dir):
-    """A QE input error (too few bands) is no killed run: no handler retries it."""
+def test_unrecognised_crash_is_rerun_once_unchanged(tmp_path, pseudo_dir):
+    """A QE error no handler knows (too few bands) is no killed run and no known failure:
+    only the unrecognised-error handler answers, with an unchanged rerun, at most once."""
     d = _pw_dir(tmp_path, pseudo_dir, "scf_crash.out", "scf")
     handlers = [DiagonalizationHandler(), ScfConvergenceHandler(), RelaxationHandler()]
-    assert not any(h.check(d) for h in [*handlers, KilledRunHandler()])
+    assert not any(h.check(d) for h in [*handlers, KilledRunHandler(), LauncherFailureHandler()])
+    h = UnrecognisedErrorHandler()
+    assert h.check(d) and h.max_num_corrections == 1 and h.raise_on_max
+    before = load_spec(d)["input"]
+    out = h.correct(d)
+    assert out["errors"] == ["qe_error"] and out["actions"]  # non-empty: custodian reruns
+    assert load_spec(d)["input"] == before and load_spec(d)["unchanged_reruns"] == 1
+    tail = last_lines((FIX / "pw" / "scf_crash.out").read_text(), 4)
+    assert tail.startswith("Error in routine setup (1): | too few bands | stopping ... | [vm:")
+    assert "%%%" not in tail  # QE's frame lines are no content
+
+
+def test_launcher_failure_is_not_a_killed_run(tmp_path, pseudo_dir):
+    """mpirun refusing to run as root: pw.x never wrote its header. Only the launcher
+    handler answers, it gives up at once, and the sentence quotes mpirun and the fix."""
+    d = _pw_dir(tmp_path, pseudo_dir, "mpirun_root.out", "relax")
+    others = [h for h in default_handlers("pw", "pw.out") if type(h) is not LauncherFailureHandler]
+    assert not any(h.check(d) for h in others)
+    h = LauncherFailureHandler()
+    assert h.check(d) and h.correct(d)["actions"] is None
+    sentence = launcher_failure_sentence((d / "pw.out").read_text(), "mpirun -np 2", "pw.x")
+    assert sentence.startswith(
+        "The launcher 'mpirun -np 2' failed before pw.x started "
+        '("mpirun has detected an attempt to run as root"): set OMPI_ALLOW_RUN_AS_ROOT=1 and '
+        "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1"
+    )
+    assert sentence.count(". ") == 0 and sentence.endswith(".")
+    (d / "pw.out").write_text("")  # killed before anything was printed: a killed run
+    assert not h.check(d) and KilledRunHandler().check(d)
 
 
 def test_diagonalization_ladder(tmp_path, pseudo_dir):
@@ -145,7 +180,8 @@ def test_neb_step_limit_and_killed(tmp_path, pseudo_dir):
     k = KilledRunHandler("neb.out")
     assert k.check(tmp_path)
     assert [type(h).__name__ for h in default_handlers("neb", "neb.out")] == [
-        "DiagonalizationHandler", "NebStepLimitHandler", "KilledRunHandler",
+        "LauncherFailureHandler", "DiagonalizationHandler", "NebStepLimitHandler",
+        "KilledRunHandler", "UnrecognisedErrorHandler",
     ]  # fmt: skip
     engine_diag = DiagonalizationHandler("neb.out").actions(tmp_path, load_spec(tmp_path))[0]
     assert engine_diag[0]["action"]["_set"] == {

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
+
 import pytest
 
 from sseflows.core.errors import ConfigurationError
+from sseflows.qe.handlers import load_spec
 from sseflows.qe.jobs import QeJob, QeRunError, run_qe
 from sseflows.qe.sets import PwInputGenerator
 from tests.conftest import require_executable
@@ -56,12 +60,46 @@ def test_unrecoverable_scf_is_one_sentence_error(tmp_path, pseudo_dir, monkeypat
 
 @pytest.mark.slow
 def test_crashed_pw_reason_quotes_qe(tmp_path, pseudo_dir, monkeypatch):
-    """nbnd = 1 makes pw.x stop at setup; the error names QE's own sentence."""
+    """nbnd = 1 makes pw.x stop at setup, an error no handler knows: it is rerun once
+    unchanged, then reported with QE's own sentence and the output's last lines."""
     require_executable("pw.x")
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     gen = PwInputGenerator(
         pseudo_dir=str(pseudo_dir), ecutwfc=25, dual=8, kspacing=None,
         user_input={"system": {"nbnd": 1}},
     )  # fmt: skip
-    with pytest.raises(QeRunError, match=r"qe_error.*too few bands \(routine setup\)"):
-        run_qe(tmp_path, gen.get_input(make_lih_vacancy(), -1), launcher="")
+    spec = gen.get_input(make_lih_vacancy(), -1)
+    with pytest.raises(QeRunError) as caught:
+        run_qe(tmp_path, spec, launcher="")
+    message = str(caught.value)
+    assert "no handler recognises, again after one unchanged rerun" in message
+    assert "too few bands (routine setup)" in message and "last lines: " in message
+    assert message.count("\n") == 0
+    assert load_spec(tmp_path)["unchanged_reruns"] == 1
+    assert load_spec(tmp_path)["input"] == json.loads(json.dumps(spec.as_dict()))  # unchanged
+    log = json.loads((tmp_path / "custodian.json").read_text())
+    assert len(log[-1]["corrections"]) == 1  # two runs: the first and one rerun
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="mpirun refuses only as root"
+)
+def test_mpirun_as_root_is_a_configuration_error_without_retries(
+    tmp_path, pseudo_dir, monkeypatch
+):
+    """The real mpirun, as root without OMPI_ALLOW_RUN_AS_ROOT: pw.x never starts. That is
+    a configuration error at once, quoting mpirun, and nothing is retried."""
+    require_executable("pw.x")
+    require_executable("mpirun")
+    monkeypatch.delenv("OMPI_ALLOW_RUN_AS_ROOT", raising=False)
+    monkeypatch.delenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", raising=False)
+    gen = PwInputGenerator(pseudo_dir=str(pseudo_dir), ecutwfc=25, dual=8, kspacing=None)
+    with pytest.raises(ConfigurationError) as caught:
+        run_qe(tmp_path, gen.get_input(make_lih_vacancy(), -1), launcher="mpirun -np 2")
+    message = str(caught.value)
+    assert "mpirun has detected an attempt to run as root" in message
+    assert "OMPI_ALLOW_RUN_AS_ROOT=1" in message and "\n" not in message
+    log = json.loads((tmp_path / "custodian.json").read_text())
+    assert len(log) == 1 and len(log[0]["corrections"]) == 1  # one launch, no retry
+    assert not list(tmp_path.glob("error.*.tar.gz"))  # nothing was corrected

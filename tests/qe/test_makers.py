@@ -10,7 +10,13 @@ from jobflow import JobStore, run_locally
 from maggma.stores import MemoryStore
 from pymatgen.core import Lattice, Structure
 
-from sseflows.qe.makers import QeNebMaker, QeRelaxMaker, follow_displacement, neb_doc
+from sseflows.qe.makers import (
+    NebStages,
+    QeNebMaker,
+    QeRelaxMaker,
+    follow_displacement,
+    neb_doc,
+)
 from sseflows.qe.neb_input import NebPathSettings
 from sseflows.qe.parsers import parse_neb_output
 from sseflows.qe.sets import PwInputGenerator
@@ -35,12 +41,24 @@ def test_neb_doc_from_example01():
     image positions from the .path file (first H at -4.5667 bohr = -2.4166 Å)."""
     result = parse_neb_output(FIX / "neb_h3_example01" / "neb.out")
     images = [h3([-4.5667, 0.0, 1.5578]) for _ in range(5)]
-    doc = neb_doc("h3", images, result, result.wall_s)
+    doc = neb_doc("h3", images, result)
     assert doc.status == "completed" and doc.engine == "qe" and doc.n_images == 3
     assert doc.barrier_ev == pytest.approx(0.190352, abs=1e-6)
     first = Structure.from_dict(doc.images[0])
     assert first.cart_coords[0, 0] == pytest.approx(-4.5667 * 0.529177, abs=1e-4)
     assert doc.supercell_lengths_angstrom[0] == pytest.approx(12 * 0.529177, abs=1e-4)
+
+
+def test_neb_stages_count_the_climbing_iterations_of_a_restart():
+    """neb.x numbers a restart's iterations on from its path file: the real restart in
+    ``neb_h3_restart_ci`` runs iterations 4..12 after a 3-iteration run, so 9 are its own."""
+    first = parse_neb_output(FIX / "neb_h3_nstep" / "neb.out")
+    restart = parse_neb_output(FIX / "neb_h3_restart_ci" / "neb.out")
+    assert (first.iterations, restart.iterations) == (3, 12)
+    stages = NebStages(plain=first, climb=restart)
+    assert stages.final is restart and stages.climb_iterations == 9
+    assert stages.wall_s == pytest.approx(first.wall_s + restart.wall_s)
+    assert NebStages(plain=first).climb_iterations == 0
 
 
 @pytest.mark.slow
@@ -69,7 +87,9 @@ def test_neb_maker_job_plain_then_climbing(tmp_path, pseudo_dir, monkeypatch):
     assert doc.converged and doc.climbing_image and doc.n_images == 3
     plain = parse_neb_output(tmp_path / "h3" / "neb" / "plain" / "neb.out")
     assert plain.converged and not plain.climbing_image
-    assert doc.iterations > plain.iterations  # the CI stage continued the count
+    assert doc.plain_converged and doc.plain_iterations == plain.iterations
+    assert doc.climb_iterations > 0  # neb.x numbers the restart's iterations on
+    assert doc.iterations == doc.plain_iterations + doc.climb_iterations
     assert doc.barrier_ev == pytest.approx(0.1903, abs=0.01)  # example01 with CI, 5 images
     assert store.additional_stores["data"].count() == 1
 

@@ -65,9 +65,13 @@ def test_bad_input_gives_a_failed_document(structure, maker_kwargs, message) -> 
 @pytest.mark.slow
 def test_chgnet_neb_on_licl_through_jobflow() -> None:
     """Rock-salt LiCl, supercell ≥ 5.5 Å (12 atoms, 11 with the vacancy), 3 images, the
-    fcc Li–Li hop a/√2. Runs the real CHGNet potential (weights ship with chgnet)."""
+    fcc Li–Li hop a/√2. Runs the real CHGNet potential (weights ship with chgnet).
+
+    Asserts what the protocol promises on any machine, not whether FIRE happens to finish
+    inside a step cap: the stages add up, the climbing stage runs only after a converged
+    plain stage, and the barrier is the band's own maximum."""
     candidate = Candidate.from_structure(_licl_primitive(), "LiCl-test")
-    maker = ChgnetNebMaker(n_images=3, min_length=5.5, max_steps=80, image_method="idpp")
+    maker = ChgnetNebMaker(n_images=3, min_length=5.5, max_steps=400, image_method="idpp")
     store = build_job_store("memory")
     neb_job = maker.make(candidate)
     responses = run_locally(neb_job, store=store, ensure_success=True)
@@ -84,8 +88,14 @@ def test_chgnet_neb_on_licl_through_jobflow() -> None:
     assert doc.barrier_ev == pytest.approx(max(doc.energies_ev) - doc.energies_ev[0])
     assert doc.barrier_back_ev == pytest.approx(max(doc.energies_ev) - doc.energies_ev[-1])
     assert 0.0 < doc.barrier_ev < 2.0
-    assert 0 < doc.iterations <= 80
-    assert doc.converged == doc.climbing_image  # CI restart only after the plain NEB converged
+    assert doc.iterations == doc.plain_iterations + doc.climb_iterations
+    assert 0 < doc.plain_iterations and doc.iterations <= maker.max_steps
+    if doc.climbing_image:  # the CI restart starts only from a converged plain band
+        assert doc.plain_converged and doc.climb_iterations >= 0
+    else:
+        assert doc.climb_iterations == 0 and doc.converged == doc.plain_converged
+    if not doc.plain_converged:
+        assert not doc.climbing_image and not doc.converged
     assert doc.wall_s > 0
     assert doc.reaction_coordinate_angstrom[-1] > doc.hop.length_angstrom - 1e-6
     assert doc.settings["image_method_used"] == "idpp"
