@@ -1,4 +1,4 @@
-"""Build ``inputs/mp_snapshot_demo.json``: a small offline MP snapshot for ``make demo``.
+"""Build the demo's offline MP snapshot (``sseflows/campaign/demo_inputs/``) for ``make demo``.
 
 The Materials Project API is not reachable when the demo runs, so this script writes
 MP-summary-shaped documents for the demo compounds. Structures come from the structures
@@ -7,7 +7,7 @@ parameters; E_hull and band gaps are reference values transcribed by hand from t
 Materials Project (GGA/GGA+U, eV/atom and eV), not downloaded. Refresh them on a machine
 with a key:  ``sseflows mp snapshot --mp-id mp-1960 ... --out inputs/mp_snapshot_real.json``.
 
-Run:  python inputs/make_mp_snapshot_demo.py [--out inputs/mp_snapshot_demo.json]
+Run:  python inputs/make_mp_snapshot_demo.py [--out PATH]  (default: the package's copy)
 """
 
 from __future__ import annotations
@@ -20,7 +20,13 @@ import pymatgen.core
 from pymatgen.core import Lattice, Structure
 
 PMG_STRUCTURES = Path(pymatgen.core.__file__).parents[1] / "util" / "structures"
-DEFAULT_OUT = Path(__file__).with_name("mp_snapshot_demo.json")
+DEFAULT_OUT = (
+    Path(__file__).resolve().parents[1]
+    / "sseflows"
+    / "campaign"
+    / "demo_inputs"
+    / "mp_snapshot_demo.json"
+)
 
 
 def pymatgen_structure(name: str) -> Structure:

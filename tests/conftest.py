@@ -7,12 +7,15 @@ the folder is absent.
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
+DEMO_SNAPSHOT = REPO / "sseflows" / "campaign" / "demo_inputs" / "mp_snapshot_demo.json"
+"""The offline MP snapshot the demo ships with (package data)."""
 
 
 @pytest.fixture(scope="session")
@@ -66,3 +69,47 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.setenv("SSEFLOWS_CONFIG", str(home / ".sseflows.yaml"))
     for var in ("MP_API_KEY", "PMG_MAPI_KEY", "SSEFLOWS_DB", "SSEFLOWS_MP_SNAPSHOT"):
         monkeypatch.delenv(var, raising=False)
+
+
+BUILD_LEFTOVERS = ("__pycache__/", ".pytest_cache/", ".ruff_cache/", ".egg-info/", ".venv/")
+"""Entries a test run may add to the repository (Python's and the tools' own caches)."""
+
+
+def repository_entries() -> set[str] | None:
+    """``git status`` entries (modified, untracked and ignored) of the repository, or None
+    when it is no git checkout."""
+    try:
+        out = subprocess.run(
+            ["git", "status", "--porcelain", "--ignored"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {line for line in out.splitlines() if not line.endswith(BUILD_LEFTOVERS)}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Remember what the repository holds before the tests run."""
+    session.config.stash[_ENTRIES_BEFORE] = repository_entries()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when the tests left files in the repository (tests write to tmp_path)."""
+    before = session.config.stash.get(_ENTRIES_BEFORE, None)
+    after = repository_entries()
+    if before is None or after is None:
+        return
+    left = sorted(after - before)
+    if left:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        message = f"the test run left files in the repository: {', '.join(left)}"
+        if reporter is not None:
+            reporter.write_line(f"ERROR: {message}", red=True, bold=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_ENTRIES_BEFORE = pytest.StashKey[set | None]()

@@ -1,8 +1,13 @@
-"""Materialise the demo campaign (``inputs/demo.yaml``) as a folder of CIF files."""
+"""Materialise the demo campaign as a folder of CIF files.
+
+The demo specification and its offline MP snapshot ship inside the package
+(``sseflows/campaign/demo_inputs/``), so ``sseflows demo`` runs from any directory.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +20,14 @@ from sseflows.core.errors import ConfigurationError
 from sseflows.data.prototypes import PROTOTYPES, pymatgen_structure
 
 
+def default_demo_spec() -> Path:
+    """The demo specification shipped with the package (``demo_inputs/demo.yaml``)."""
+    return Path(str(resources.files("sseflows.campaign") / "demo_inputs" / "demo.yaml"))
+
+
 @dataclass
 class DemoSpec:
-    """What the demo screens, read from ``inputs/demo.yaml``."""
+    """What the demo screens, read from the demo YAML (:func:`default_demo_spec`)."""
 
     pymatgen: list[str]
     prototypes: list[str]

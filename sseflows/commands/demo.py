@@ -10,7 +10,9 @@ from sseflows.core.errors import ConfigurationError
 
 
 def demo(
-    spec: Path = typer.Option(Path("inputs/demo.yaml"), "--spec", help="Demo specification."),
+    spec: Path | None = typer.Option(
+        None, "--spec", help="Demo specification [the one shipped with sseflows]."
+    ),
     store: str | None = typer.Option(None, "--store", help="Store spec [~/.sseflows/db]."),
     workdir: Path = typer.Option(
         Path.home() / ".sseflows" / "demo", "--workdir", help="Where the demo CIFs are written."
@@ -20,12 +22,12 @@ def demo(
     neb: bool = typer.Option(True, "--neb/--no-neb", help="CHGNet NEB on the best survivor."),
 ) -> None:
     """Screen the demo candidates through the gates, then a CHGNet NEB on the best one."""
-    from sseflows.campaign.demo import load_demo_spec, write_demo_cifs
+    from sseflows.campaign.demo import default_demo_spec, load_demo_spec, write_demo_cifs
     from sseflows.commands.screen import run_screen, wide_console
 
     console = wide_console()
     try:
-        demo_spec = load_demo_spec(spec)
+        demo_spec = load_demo_spec(spec or default_demo_spec())
         paths = write_demo_cifs(demo_spec, workdir / "candidates")
         console.print(f"demo: {len(paths)} candidate files written to {workdir / 'candidates'}")
         th = demo_spec.thresholds

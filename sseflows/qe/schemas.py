@@ -43,8 +43,7 @@ class NebDoc(TierDoc):
     )
     climbing_image: bool = Field(
         default=False,
-        description="The climbing-image stage ran; it starts only after the plain stage "
-        "converged.",
+        description="The climbing-image stage ran; it starts only after the plain stage converged.",
     )
     plain_converged: bool = Field(
         default=False, description="The plain (non-climbing) NEB reached the force threshold."

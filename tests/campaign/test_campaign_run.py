@@ -15,6 +15,7 @@ from sseflows.data.label_store import open_label_store
 from sseflows.data.prototypes import PROTOTYPES, pymatgen_structure
 from sseflows.data.readers import read_candidates
 from sseflows.stores import build_job_store
+from tests.conftest import DEMO_SNAPSHOT
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -59,7 +60,7 @@ def test_laskowski_campaign_with_chgnet_neb(tmp_path: Path) -> None:
     spec = load_campaign_spec(REPO / "workflows" / "laskowski2023.yaml")
     makers = CampaignMakers.from_spec(
         spec,
-        snapshot=str(REPO / "inputs" / "mp_snapshot_demo.json"),
+        snapshot=str(DEMO_SNAPSHOT),
         neb_engine="chgnet",
         min_length=5.5,
     )

@@ -7,27 +7,25 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from sseflows.campaign.demo import load_demo_spec
+from sseflows.campaign.demo import default_demo_spec, load_demo_spec
 from sseflows.cli import app
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def test_demo_spec_names_the_shipped_structures() -> None:
-    spec = load_demo_spec(REPO / "inputs" / "demo.yaml")
+    spec = load_demo_spec(default_demo_spec())
     assert {"Li2O", "LiFePO4", "Li10GeP2S12"} <= set(spec.pymatgen)
     assert spec.mp_snapshot is not None and spec.mp_snapshot.is_file()
     assert spec.neb is not None and spec.neb.engine == "chgnet"
 
 
-def test_demo_screening(tmp_path: Path) -> None:
+def test_demo_screening(tmp_path: Path, monkeypatch) -> None:
+    """The demo runs from any directory: its spec and snapshot are package data."""
+    monkeypatch.chdir(tmp_path)
     out = tmp_path / "demo.json"
     result = CliRunner().invoke(
         app,
         [
             "demo",
-            "--spec",
-            str(REPO / "inputs" / "demo.yaml"),
             "--store",
             str(tmp_path / "db"),
             "--workdir",

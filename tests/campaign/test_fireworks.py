@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.conftest import DEMO_SNAPSHOT
+
 SCRIPT = """
 import json, sys
 from jobflow import Flow
@@ -65,6 +67,7 @@ from sseflows.gates.bvse_maker import BVSEGateMaker
 from sseflows.gates.mp_maker import MPGateMaker
 from sseflows.stores import build_job_store
 
+
 db, launch_dir, snapshot = sys.argv[1:4]
 lp = load_launchpad()
 lp.reset("", require_password=False)
@@ -88,7 +91,7 @@ print(json.dumps({"states": states, "docs": docs}))
 
 def test_gate_drop_defuses_later_fireworks(tmp_path: Path) -> None:
     """Under FireWorks, stop_children of a dropped MP gate defuses that candidate's BVSE."""
-    snapshot = Path(__file__).resolve().parents[2] / "inputs" / "mp_snapshot_demo.json"
+    snapshot = DEMO_SNAPSHOT
     env = dict(os.environ, MONGOMOCK_SERVERSTORE_FILE=str(tmp_path / "fw.json"))
     out = subprocess.run(
         [

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from sseflows.cli import app
 from sseflows.data.prototypes import PROTOTYPES, pymatgen_structure
 from sseflows.stores import build_job_store
+from tests.conftest import DEMO_SNAPSHOT as SNAPSHOT
 
-SNAPSHOT = Path(__file__).resolve().parents[2] / "inputs" / "mp_snapshot_demo.json"
 KEYS = [
     "id",
     "formula",

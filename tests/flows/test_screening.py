@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from jobflow import run_locally
 
 from sseflows.campaign.results import query_tier_docs
@@ -13,8 +11,7 @@ from sseflows.flows.screening import ScreeningFlowMaker
 from sseflows.gates.bvse_maker import BVSEGateMaker
 from sseflows.gates.mp_maker import MPGateMaker
 from sseflows.stores import build_job_store
-
-SNAPSHOT = Path(__file__).resolve().parents[2] / "inputs" / "mp_snapshot_demo.json"
+from tests.conftest import DEMO_SNAPSHOT as SNAPSHOT
 
 
 def _maker(**mp) -> ScreeningFlowMaker:

@@ -30,6 +30,7 @@ from sseflows.gates.mp_sources import (
     summary_doc,
     write_snapshot_json,
 )
+from tests.conftest import DEMO_SNAPSHOT
 
 REPO = Path(__file__).resolve().parents[2]
 PMG = Path(pymatgen.core.__file__).parents[1] / "util" / "structures"
@@ -134,7 +135,7 @@ def test_snapshot_json_round_trip(tmp_path):
 
 
 def test_demo_snapshot_is_small_and_readable():
-    path = REPO / "inputs" / "mp_snapshot_demo.json"
+    path = DEMO_SNAPSHOT
     assert path.stat().st_size < 200_000
     payload = json.loads(path.read_text())
     assert "transcribed" in payload["_comment"]

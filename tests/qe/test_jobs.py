@@ -85,9 +85,7 @@ def test_crashed_pw_reason_quotes_qe(tmp_path, pseudo_dir, monkeypatch):
 @pytest.mark.skipif(
     not hasattr(os, "geteuid") or os.geteuid() != 0, reason="mpirun refuses only as root"
 )
-def test_mpirun_as_root_is_a_configuration_error_without_retries(
-    tmp_path, pseudo_dir, monkeypatch
-):
+def test_mpirun_as_root_is_a_configuration_error_without_retries(tmp_path, pseudo_dir, monkeypatch):
     """The real mpirun, as root without OMPI_ALLOW_RUN_AS_ROOT: pw.x never starts. That is
     a configuration error at once, quoting mpirun, and nothing is retried."""
     require_executable("pw.x")

@@ -89,7 +89,7 @@ def test_chgnet_neb_on_licl_through_jobflow() -> None:
     assert doc.barrier_back_ev == pytest.approx(max(doc.energies_ev) - doc.energies_ev[-1])
     assert 0.0 < doc.barrier_ev < 2.0
     assert doc.iterations == doc.plain_iterations + doc.climb_iterations
-    assert 0 < doc.plain_iterations and doc.iterations <= maker.max_steps
+    assert doc.plain_iterations > 0 and doc.iterations <= maker.max_steps
     if doc.climbing_image:  # the CI restart starts only from a converged plain band
         assert doc.plain_converged and doc.climb_iterations >= 0
     else:
