@@ -8,7 +8,8 @@ import time, so tests and CLI flags can change them.
 Environment variables: ``SSEFLOWS_DB`` (store spec), ``MP_API_KEY``,
 ``SSEFLOWS_MP_SNAPSHOT``, ``SSEFLOWS_PSEUDO_DIR`` or ``ESPRESSO_PSEUDO``,
 ``SSEFLOWS_QE_LAUNCHER`` (e.g. ``"mpirun -np 4"``), ``SSEFLOWS_PW_CMD``,
-``SSEFLOWS_NEB_CMD``, ``SSEFLOWS_WORKERS``, ``SSEFLOWS_BVSE_TIMEOUT_S``.
+``SSEFLOWS_NEB_CMD``, ``SSEFLOWS_WORKERS``, ``SSEFLOWS_BVSE_TIMEOUT_S``, ``MP_API_ENDPOINT``,
+``SSEFLOWS_SERVICE_TIMEOUT_S``.
 """
 
 from __future__ import annotations
@@ -34,7 +35,11 @@ class Settings:
 
     Attributes:
         db: Store spec: a folder (persistent MontyStore), ``memory``, or a ``mongodb://`` URI.
-        mp_api_key: Materials Project API key; the live API is used only when set.
+        mp_api_key: Materials Project API key; the live API is used only when set. Never
+            printed, logged or stored.
+        mp_api_endpoint: Materials Project API address (mp-api's ``MP_API_ENDPOINT``).
+        service_timeout_s: How long to wait for a network service (the MP API, a MongoDB
+            store or LaunchPad) before calling it unreachable, s.
         mp_snapshot: Store spec or JSON file holding MP summary documents for offline runs.
         pseudo_dir: Folder with pseudopotential files for Quantum ESPRESSO.
         qe_launcher: Prefix for pw.x/neb.x, e.g. ``"mpirun -np 4"`` or ``"srun"``.
@@ -50,7 +55,9 @@ class Settings:
     """
 
     db: str = field(default_factory=default_db_path)
-    mp_api_key: str | None = None
+    mp_api_key: str | None = field(default=None, repr=False)
+    mp_api_endpoint: str = "https://api.materialsproject.org/"
+    service_timeout_s: float = 5.0
     mp_snapshot: str | None = None
     pseudo_dir: str | None = None
     qe_launcher: str = ""
@@ -73,6 +80,8 @@ _ENV = {
     "SSEFLOWS_DB": "db",
     "MP_API_KEY": "mp_api_key",
     "PMG_MAPI_KEY": "mp_api_key",
+    "MP_API_ENDPOINT": "mp_api_endpoint",
+    "SSEFLOWS_SERVICE_TIMEOUT_S": "service_timeout_s",
     "SSEFLOWS_MP_SNAPSHOT": "mp_snapshot",
     "ESPRESSO_PSEUDO": "pseudo_dir",
     "SSEFLOWS_PSEUDO_DIR": "pseudo_dir",

@@ -7,18 +7,24 @@ A *store spec* is one string:
 * anything else — a folder holding a persistent, file-backed MontyStore (the default,
   ``~/.sseflows/db``).
 
-The same code serves all three; only the spec changes.
+The same code serves all three; only the spec changes. A MongoDB server that cannot be
+reached is a :class:`~sseflows.core.errors.ConfigurationError` naming the host (never the
+password) within the ``service_timeout_s`` setting; :func:`redact` hides credentials
+wherever a spec is shown.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from jobflow import JobStore
 from maggma.core import Store
 from maggma.stores import MemoryStore, MongoStore, MontyStore
 
+from sseflows.core.errors import ConfigurationError
 from sseflows.settings import load_settings
 
 DOCS_COLLECTION = "sseflows_outputs"
@@ -37,6 +43,53 @@ def is_uri(spec: str) -> bool:
     return spec.startswith(("mongodb://", "mongodb+srv://"))
 
 
+_USERINFO = re.compile(r"(mongodb(?:\+srv)?://)([^@/\s]*)@")
+
+
+def redact(spec: str) -> str:
+    """``spec`` (or any text holding MongoDB URIs) safe to print or log: every URI's
+    password becomes ``***``, the user is kept."""
+
+    def hide(match: re.Match) -> str:
+        user, _, password = match.group(2).partition(":")
+        return f"{match.group(1)}{user}{':***' if password else ''}@"
+
+    return _USERINFO.sub(hide, spec)
+
+
+def uri_hosts(uri: str) -> str:
+    """The ``host:port`` part of a MongoDB URI, without credentials."""
+    netloc = urlparse(uri).netloc
+    return netloc.rpartition("@")[2] or "localhost"
+
+
+def ping_mongodb(*client_args: Any, what: str, setting: str, **client_kwargs: Any) -> None:
+    """Open a pymongo client with ``client_args``/``client_kwargs`` and ping the server.
+
+    Raises:
+        ConfigurationError: no answer within the ``service_timeout_s`` setting, in one
+            sentence naming ``what`` (the host, never a password) and ``setting``.
+    """
+    from pymongo import MongoClient
+    from pymongo.errors import PyMongoError
+
+    timeout_s = load_settings().service_timeout_s
+    try:
+        client: MongoClient = MongoClient(
+            *client_args, serverSelectionTimeoutMS=int(timeout_s * 1000), **client_kwargs
+        )
+        try:
+            client.admin.command("ping")
+        finally:
+            client.close()
+    except PyMongoError as exc:
+        cause = "authentication failed" if "auth" in str(exc).lower() else "no answer"
+        raise ConfigurationError(
+            f"{what} cannot be reached ({cause} within {timeout_s:g} s); check {setting} "
+            "and that the server is running and reachable from this node."
+        ) from None
+
+
 def build_store(collection: str, spec: str | None = None) -> Store:
     """A maggma store for ``collection`` under the store ``spec`` (see module docstring).
 
@@ -47,6 +100,11 @@ def build_store(collection: str, spec: str | None = None) -> Store:
     if spec == "memory":
         return MemoryStore(collection_name=collection)
     if is_uri(spec):
+        ping_mongodb(
+            spec,
+            what=f"The MongoDB store at {uri_hosts(spec)}",
+            setting="the store (--store or the db setting, SSEFLOWS_DB)",
+        )
         database = urlparse(spec).path.lstrip("/") or "sseflows"
         return MongoStore.from_uri(uri=spec, database=database, collection_name=collection)
     folder = Path(spec).expanduser()

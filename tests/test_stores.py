@@ -9,7 +9,7 @@ from pathlib import Path
 
 from maggma.stores import MemoryStore, MongoStore, MontyStore
 
-from sseflows.stores import build_job_store, build_store
+from sseflows.stores import build_job_store, build_store, redact, uri_hosts
 
 WRITE = """
 import sys
@@ -48,13 +48,31 @@ def test_round_trip_between_processes(tmp_path: Path) -> None:
     assert result["inline"] != list(range(50))  # only a reference lives in the docs store
 
 
-def test_spec_selects_backend(tmp_path: Path) -> None:
+def test_spec_selects_backend(tmp_path: Path, monkeypatch) -> None:
+    """Memory, folder and URI specs; a URI's server is pinged first (no server here, so the
+    ping is recorded instead; tests/commands/test_offline_services.py runs the real one)."""
     assert isinstance(build_store("x", "memory"), MemoryStore)
     monty = build_store("x", str(tmp_path / "db"))
     assert isinstance(monty, MontyStore)
     assert (tmp_path / "db").is_dir()
+    pinged = []
+    monkeypatch.setattr("sseflows.stores.ping_mongodb", lambda *a, **k: pinged.append(a))
     uri = build_store("x", "mongodb://user:pw@host:27017/campaign")
+    assert pinged == [("mongodb://user:pw@host:27017/campaign",)]
     assert isinstance(uri, MongoStore)
     assert uri.database == "campaign"
     job_store = build_job_store("memory")
     assert set(job_store.additional_stores) == {"data"}
+
+
+def test_redact_hides_passwords_only() -> None:
+    assert redact("mongodb://alice:s3cret@db.example:27017/sse") == (
+        "mongodb://alice:***@db.example:27017/sse"
+    )
+    assert redact("mongodb+srv://bob:p%40ss@cluster0.example/x?w=1") == (
+        "mongodb+srv://bob:***@cluster0.example/x?w=1"
+    )
+    assert redact("mongodb://carol@db.example/sse") == "mongodb://carol@db.example/sse"
+    assert redact("/home/u/.sseflows/db") == "/home/u/.sseflows/db"
+    assert redact("bad host mongodb://a:b@h/x here") == "bad host mongodb://a:***@h/x here"
+    assert uri_hosts("mongodb://alice:s3cret@h1:1,h2:2/sse") == "h1:1,h2:2"

@@ -6,7 +6,9 @@ so the same Makers run unchanged under ``run_locally`` and on a cluster.
 
 The LaunchPad comes from, in order: an explicit ``launchpad.yaml``; an embedded,
 file-backed mongomock LaunchPad when ``MONGOMOCK_SERVERSTORE_FILE`` is set (laptops, CI);
-FireWorks' own auto-load (``~/.fireworks/my_launchpad.yaml``).
+FireWorks' own auto-load (``~/.fireworks/my_launchpad.yaml``). A LaunchPad on a MongoDB
+server is pinged first: one that cannot be reached is a configuration error naming the host,
+never the password.
 """
 
 from __future__ import annotations
@@ -28,14 +30,52 @@ def load_launchpad(path: str | Path | None = None):
         path = Path(path)
         if not path.is_file():
             raise ConfigurationError(f"LaunchPad file {path} does not exist.")
-        return LaunchPad.from_file(str(path))
+        try:
+            launchpad = LaunchPad.from_file(str(path))
+        except (ValueError, KeyError, TypeError, OSError) as exc:
+            from sseflows.stores import redact
+
+            raise ConfigurationError(
+                f"LaunchPad file {path} is not usable ({redact(str(exc))})."
+            ) from None
+        return check_launchpad(launchpad, str(path))
     embedded = os.environ.get("MONGOMOCK_SERVERSTORE_FILE")
     if embedded:
         if not Path(embedded).is_file():  # mongomock-persistence needs an existing file
             Path(embedded).parent.mkdir(parents=True, exist_ok=True)
             Path(embedded).write_text("{}")
         return LaunchPad()
-    return LaunchPad.auto_load()
+    return check_launchpad(LaunchPad.auto_load(), "the FireWorks LaunchPad file")
+
+
+def check_launchpad(launchpad, where: str):
+    """``launchpad`` once its MongoDB server answers a ping (an embedded one always does).
+
+    Raises:
+        ConfigurationError: the server cannot be reached (host named, password never).
+    """
+    from pymongo import MongoClient
+
+    from sseflows.stores import ping_mongodb, uri_hosts
+
+    if not isinstance(launchpad.connection, MongoClient):  # embedded mongomock
+        return launchpad
+    setting = f"host, port and credentials in {where}"
+    if launchpad.uri_mode:
+        what = f"The FireWorks LaunchPad at {uri_hosts(launchpad.host)}"
+        ping_mongodb(launchpad.host, what=what, setting=setting)
+    else:
+        what = f"The FireWorks LaunchPad at {launchpad.host}:{launchpad.port}"
+        ping_mongodb(
+            launchpad.host,
+            launchpad.port,
+            username=launchpad.username,
+            password=launchpad.password,
+            authSource=launchpad.authsource,
+            what=what,
+            setting=setting,
+        )
+    return launchpad
 
 
 def submit_flows(

@@ -63,7 +63,7 @@ def run_screen(
     from sseflows.gates.mp_sources import build_mp_source
     from sseflows.report.tables import print_screen_report
     from sseflows.settings import load_settings
-    from sseflows.stores import build_job_store
+    from sseflows.stores import build_job_store, redact
 
     console = console or wide_console()
     settings = load_settings(
@@ -123,7 +123,7 @@ def run_screen(
             "(same structure and settings); use --fresh to recompute"
         )
     print_screen_report(console, report.funnel, report.records)
-    console.print(f"results stored in {settings.db}")
+    console.print(f"results stored in {redact(settings.db)}")
     if json_out is not None:
         rows = [{k: rec.get(k) for k in SCREEN_RECORD_KEYS} for rec in report.records]
         text = json.dumps(rows, indent=2)

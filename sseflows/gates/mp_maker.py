@@ -78,6 +78,7 @@ def gate_candidate(
     }
     origins: dict[str, ValueSource] = {k: "candidate" for k, v in values.items() if v is not None}
     entry = None
+    resolved = None
     if None in values.values():
         if candidate.structure is None and not candidate.mp_id:
             raise CandidateError(
@@ -104,7 +105,9 @@ def gate_candidate(
         missing_policy=missing_policy,
     )
     if entry is None and None in values.values():
-        reason = f"No Materials Project entry matched; {reason[0].lower()}{reason[1:]}"
+        notes = getattr(resolved, "unavailable", []) if resolved is not None else []
+        why = f" ({'; '.join(notes)})" if notes else ""
+        reason = f"No Materials Project entry matched{why}; {reason[0].lower()}{reason[1:]}"
     elif entry is not None:
         reason = f"{reason[:-1]} ({entry.material_id}, {entry.source or 'MP'})."
     mp_origins = [o for o in origins.values() if o != "candidate"]

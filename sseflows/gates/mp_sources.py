@@ -9,7 +9,11 @@ Sources answer two questions, ``by_id(mp_id)`` and ``by_formula(reduced_formula)
   :func:`fill_snapshot` (``sseflows mp snapshot``) or read from a JSON file.
 * :class:`LiveSource` — the ``mp-api`` client (summary endpoint). It is constructed lazily:
   no connection is made until a query is actually needed, and :func:`build_mp_source`
-  adds it only when an API key is configured.
+  adds it only when an API key is configured and :func:`live_api_problem` finds the API
+  reachable. That check runs once per process (worker processes forked after it inherit
+  its answer) and an unreachable API is one warning line, not an error: candidates fall
+  back to the snapshot or to the missing-data policy, with the reason
+  :data:`UNREACHABLE` (compute nodes have no network).
 * :class:`ChainSource` — several sources in order; the first one that answers wins.
 
 Units: ``energy_above_hull`` in eV/atom, ``band_gap`` in eV (as in MP documents).
@@ -17,11 +21,14 @@ Units: ``energy_above_hull`` in eV/atom, ``band_gap`` in eV (as in MP documents)
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
+from urllib.parse import urlparse
 
 from maggma.core import Store
 from maggma.stores import MemoryStore
@@ -31,6 +38,11 @@ from pymatgen.core import Composition, Structure
 from sseflows.core.errors import ConfigurationError
 from sseflows.settings import load_settings
 from sseflows.stores import MP_SNAPSHOT_COLLECTION, build_store
+
+logger = logging.getLogger(__name__)
+
+UNREACHABLE = "Materials Project API unreachable"
+"""What a candidate's reason says when the live API was configured but could not be used."""
 
 SUMMARY_FIELDS: tuple[str, ...] = (
     "material_id",
@@ -177,11 +189,36 @@ class SnapshotSource:
         return self._query({"formula_pretty": reduced_formula})
 
 
-def _mp_rester(api_key: str) -> Any:
+def _mp_rester(api_key: str, endpoint: str | None = None) -> Any:
     """An ``mp_api`` MPRester returning plain dicts (imported here: the client is heavy)."""
     from mp_api.client import MPRester
 
-    return MPRester(api_key, use_document_model=False, mute_progress_bars=True)
+    return MPRester(api_key, endpoint=endpoint, use_document_model=False, mute_progress_bars=True)
+
+
+@functools.lru_cache(maxsize=8)
+def live_api_problem(endpoint: str, timeout_s: float) -> str | None:
+    """None when the MP API at ``endpoint`` answers within ``timeout_s`` (s), else one
+    sentence saying it is unreachable; asked once per process and warned about once.
+
+    The request is mp-api's own first one (``heartbeat``), through ``requests``, so proxy
+    settings apply; any HTTP answer, even an error status, counts as reachable.
+    """
+    import requests
+
+    url = endpoint.rstrip("/") + "/heartbeat"
+    try:
+        requests.get(url, timeout=timeout_s)
+    except requests.Timeout:
+        cause = f"no answer within {timeout_s:g} s"
+    except (requests.RequestException, OSError):
+        cause = "connection failed"
+    else:
+        return None
+    host = urlparse(endpoint).netloc.rpartition("@")[2]
+    problem = f"{UNREACHABLE} ({host}: {cause})"
+    logger.warning("%s; using the MP snapshot and the missing-data policy instead.", problem)
+    return problem
 
 
 def _live_errors() -> tuple[type[BaseException], ...]:
@@ -214,24 +251,43 @@ def _api_formula(reduced_formula: str) -> str:
 class LiveSource:
     """The Materials Project web API through ``mp_api.client.MPRester`` (summary endpoint).
 
-    Nothing is contacted until the first query; answers are cached per instance.
+    Nothing is contacted until the first query; answers are cached per instance. When the
+    API stops answering mid-run, the source sets :attr:`unavailable` and answers nothing
+    from then on (one warning); an API that answers but refuses the request (a bad key)
+    is a :class:`ConfigurationError`.
 
     Args:
         api_key: Materials Project API key.
+        endpoint: API address (None: mp-api's default or ``MP_API_ENDPOINT``).
     """
 
     name = "live"
 
-    def __init__(self, api_key: str) -> None:
+    def __init__(self, api_key: str, endpoint: str | None = None) -> None:
         self.api_key = api_key
+        self.endpoint = endpoint
+        self.unavailable: list[str] = []
         self._rester: Any = None
         self._cache: dict[tuple[str, str], list[MPEntry]] = {}
 
+    def __repr__(self) -> str:
+        return f"LiveSource(endpoint={self.endpoint!r})"  # never the key
+
     def _search(self, key: str, value: str) -> list[MPEntry]:
+        if self.unavailable:
+            return []
         if (key, value) not in self._cache:
-            if self._rester is None:
-                self._rester = _mp_rester(self.api_key)
-            docs = search_summary(self._rester, **{key: value})
+            try:
+                if self._rester is None:
+                    self._rester = _mp_rester(self.api_key, self.endpoint)
+                docs = search_summary(self._rester, **{key: value})
+            except (ConfigurationError, *_live_errors()):
+                endpoint = self.endpoint or load_settings().mp_api_endpoint
+                live_api_problem.cache_clear()
+                if live_api_problem(endpoint, load_settings().service_timeout_s) is None:
+                    raise  # the API answers: the request itself was refused
+                self.unavailable = [UNREACHABLE]
+                return []
             self._cache[key, value] = [entry_from_doc(doc, self.name) for doc in docs]
         return self._cache[key, value]
 
@@ -250,11 +306,22 @@ class ChainSource:
 
     Args:
         sources: Sources in order of preference (snapshot before live).
+        unavailable: Sources that were configured but could not be used, one phrase each
+            (e.g. :data:`UNREACHABLE`).
     """
 
-    def __init__(self, sources: list[MPSource]) -> None:
+    def __init__(self, sources: list[MPSource], unavailable: Sequence[str] = ()) -> None:
         self.sources = list(sources)
         self.name = "+".join(source.name for source in self.sources) or "none"
+        self._unavailable = list(unavailable)
+
+    @property
+    def unavailable(self) -> list[str]:
+        """Configured sources that could not be used (this chain's and its sources')."""
+        found = [*self._unavailable]
+        for source in self.sources:
+            found += getattr(source, "unavailable", [])
+        return list(dict.fromkeys(found))
 
     def by_id(self, mp_id: str) -> MPEntry | None:
         """The first source's entry for ``mp_id``."""
@@ -326,17 +393,23 @@ def build_mp_source(
     """Snapshot (default: the ``mp_snapshot`` setting) then, with a key, the live API.
 
     The key defaults to the ``mp_api_key`` setting (``MP_API_KEY``). Without a key the live
-    API is never added, so nothing is ever contacted.
+    API is never added, so nothing is ever contacted. With a key, the API is added only
+    when :func:`live_api_problem` finds it reachable; otherwise the chain records
+    :data:`UNREACHABLE` in ``unavailable``.
     """
     settings = load_settings()
     snapshot = snapshot or settings.mp_snapshot
     api_key = api_key or settings.mp_api_key
     sources: list[MPSource] = []
+    unavailable: list[str] = []
     if snapshot:
         sources.append(SnapshotSource(open_snapshot(snapshot)))
     if use_live and api_key:
-        sources.append(LiveSource(api_key))
-    return ChainSource(sources)
+        if live_api_problem(settings.mp_api_endpoint, settings.service_timeout_s) is None:
+            sources.append(LiveSource(api_key, settings.mp_api_endpoint))
+        else:
+            unavailable.append(UNREACHABLE)
+    return ChainSource(sources, unavailable)
 
 
 def fill_snapshot(
@@ -353,7 +426,11 @@ def fill_snapshot(
         )
     if not mp_ids and not chemsys:
         raise ConfigurationError("Give at least one MP id or chemical system to download.")
-    rester = _mp_rester(api_key)
+    settings = load_settings()
+    problem = live_api_problem(settings.mp_api_endpoint, settings.service_timeout_s)
+    if problem is not None:
+        raise ConfigurationError(f"{problem}, so no snapshot can be downloaded.")
+    rester = _mp_rester(api_key, settings.mp_api_endpoint)
     docs: dict[str, dict[str, Any]] = {}
     if mp_ids:
         for doc in search_summary(rester, material_ids=list(mp_ids)):

@@ -95,10 +95,19 @@ class ForbiddenRester:
         raise AssertionError("the live MP API must not be contacted without a key")
 
 
+def _reachable(endpoint: str, timeout_s: float) -> None:
+    """Stands in for the reachability check: the fake API always answers."""
+
+
+_reachable.cache_clear = lambda: None  # type: ignore[attr-defined]
+
+
 @pytest.fixture
 def fake_rester(monkeypatch):
+    """The MP web API cannot be reached from here: a fake client answers instead."""
     FakeRester.calls = []
     monkeypatch.setattr(mp_api.client, "MPRester", FakeRester)
+    monkeypatch.setattr("sseflows.gates.mp_sources.live_api_problem", _reachable)
     return FakeRester
 
 
@@ -252,3 +261,32 @@ def test_cli_show_matches_a_structure_file(tmp_path, no_live):
     shown = json.loads(result.output)
     assert shown["mp_id"] == "mp-22905" and shown["status"] == "passed"
     assert shown["value_source"] == "snapshot"
+
+
+def test_live_api_problem_names_the_host_and_no_exception_text():
+    """A closed port answers at once with a refusal: one short sentence, cached."""
+    from sseflows.gates.mp_sources import live_api_problem
+
+    live_api_problem.cache_clear()
+    problem = live_api_problem("http://127.0.0.1:1/", 2.0)
+    assert problem == "Materials Project API unreachable (127.0.0.1:1: connection failed)"
+    assert live_api_problem.cache_info().currsize == 1
+    live_api_problem.cache_clear()
+
+
+def test_live_source_that_stops_answering_becomes_unavailable(monkeypatch):
+    """The API went away after the check: the source answers nothing and says why."""
+    import requests
+
+    from sseflows.gates.mp_sources import UNREACHABLE, live_api_problem
+
+    class DownRester:
+        def __init__(self, *args, **kwargs):
+            raise requests.ConnectionError("HTTPSConnectionPool(host='x', port=443): refused")
+
+    monkeypatch.setattr(mp_api.client, "MPRester", DownRester)
+    live = LiveSource("k", "http://127.0.0.1:1/")
+    assert live.by_formula("LiCl") == [] and live.by_id("mp-1960") is None
+    assert live.unavailable == [UNREACHABLE]
+    assert ChainSource([live]).unavailable == [UNREACHABLE]
+    live_api_problem.cache_clear()
