@@ -158,7 +158,9 @@ def neb(
     typer.echo(
         f"{candidate.formula} hop {hop} ({doc.hop.length_angstrom:.3f} Å): barrier "
         f"{doc.barrier_ev:.3f} eV (back {doc.barrier_back_ev:.3f} eV), "
-        f"{'converged' if doc.converged else 'NOT converged'}, {doc.iterations} iterations"
+        f"{'converged' if doc.converged else 'NOT converged'}, {doc.iterations} iterations "
+        f"({doc.plain_iterations} plain{', ' if doc.climbing_image else ''}"
+        f"{f'{doc.climb_iterations} climbing image' if doc.climbing_image else ''})"
     )
 
 

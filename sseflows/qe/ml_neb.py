@@ -334,10 +334,16 @@ class ChgnetNebMaker(Maker):
         relative = [e - band.energies_ev[0] for e in band.energies_ev]
         forward, backward = barriers_from_energies(relative)
         reason = ""
-        if not band.converged:
+        if not band.plain_converged:
             reason = (
-                f"Candidate '{candidate.id}': the NEB did not reach "
+                f"Candidate '{candidate.id}': the plain NEB did not reach "
                 f"{self.fmax_ev_per_angstrom} eV/Å within {self.max_steps} steps."
+            )
+        elif not band.converged:
+            reason = (
+                f"Candidate '{candidate.id}': the climbing-image restart did not reach "
+                f"{self.fmax_ev_per_angstrom} eV/Å within the {band.climb_iterations} steps "
+                f"left of {self.max_steps}."
             )
         settings = {**asdict(self), "image_method_used": method}
         return NebDoc(

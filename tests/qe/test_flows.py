@@ -87,6 +87,8 @@ def test_end_to_end_lif_vacancy_hop(tmp_path, pseudo_dir, monkeypatch):
     doc, store = _run(maker.make(lif(), "lif"))
     assert doc.status == "completed", doc.reason
     assert doc.converged and doc.climbing_image and doc.n_images == 3
+    assert doc.plain_converged and doc.climb_iterations >= 1  # CI only after a converged band
+    assert doc.iterations == doc.plain_iterations + doc.climb_iterations
     assert doc.hop.length_angstrom == pytest.approx(4.03 / np.sqrt(2), abs=1e-3)
     assert doc.supercell_matrix == [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
     assert len(doc.energies_ev) == 5 and doc.energies_ev[0] == 0.0
