@@ -45,7 +45,8 @@ from pymatgen.core import Lattice, Structure
 from sseflows.core.candidate import Candidate
 from sseflows.core.errors import CandidateError
 from sseflows.core.hops import LiHop
-from sseflows.qe.ml_neb import ChgnetNebMaker, barriers_from_energies, chgnet_energy_ev
+from sseflows.core.neb_band import barriers_from_energies
+from sseflows.qe.ml_neb import ChgnetNebMaker, chgnet_energy_ev
 
 METHODS = ("linear", "idpp", "bvse", "oracle_li")
 SEEDED = ("bvse", "idpp", "oracle_li")

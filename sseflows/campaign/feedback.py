@@ -1,8 +1,11 @@
 """Feedback: computed barriers and conductivities become labels of the labelled set.
 
 Every completed NEB or MD document in the results store becomes a ``computed`` label with
-the method (``neb-qe``, ``neb-chgnet``, ``md-chgnet``, ``md-vasp``) and provenance (the job
-uuid and candidate), so the next ranking can learn from it.
+the method (``neb-qe``, ``neb-chgnet``, ``md-chgnet``, ``md-vasp``), provenance (the job
+uuid and candidate) and fidelity (engine, convergence), so the next ranking can learn from
+it. Only converged, valid numbers become labels: a NEB document must be ``completed`` and
+converged with a barrier (a band that fell below its endpoints is ``failed`` and has none,
+:meth:`sseflows.qe.schemas.NebDoc.judged`), an MD document ``completed`` with σ_RT.
 """
 
 from __future__ import annotations
@@ -16,14 +19,15 @@ from sseflows.core.label import Label
 
 
 def label_from_doc(doc: dict[str, Any], campaign: str = "") -> Label | None:
-    """A computed label from one NEB or MD tier document; None when it has no number."""
+    """A computed label from one NEB or MD tier document; None when it is failed, invalid,
+    unconverged or has no number."""
     if doc.get("status") != "completed":
         return None
     tier = doc.get("tier")
     engine = doc.get("engine") or "unknown"
     provenance = {"candidate_id": doc["candidate_id"], "job_uuid": doc.get("job_uuid"),
                   "campaign": campaign}  # fmt: skip
-    if tier == "neb" and doc.get("barrier_ev") is not None:
+    if tier == "neb" and doc.get("barrier_ev") is not None and doc.get("converged") is True:
         return Label(
             label_id=f"neb-{engine}:{doc['candidate_id']}:{str(doc.get('job_uuid'))[:8]}",
             formula=doc.get("formula", ""),
@@ -31,7 +35,13 @@ def label_from_doc(doc: dict[str, Any], campaign: str = "") -> Label | None:
             kind="computed",
             method=f"neb-{engine}",
             source=campaign or "sseflows",
-            provenance=provenance | {"converged": doc.get("converged")},
+            provenance=provenance,
+            fidelity={
+                "engine": engine,
+                "converged": True,
+                "climbing_image": bool(doc.get("climbing_image")),
+                "n_images": doc.get("n_images"),
+            },
         )
     if tier == "md" and doc.get("sigma_rt_s_per_cm"):
         return Label(
@@ -44,6 +54,12 @@ def label_from_doc(doc: dict[str, Any], campaign: str = "") -> Label | None:
             method=f"md-{engine}",
             source=campaign or "sseflows",
             provenance=provenance | {"sigma_range_s_per_cm": doc.get("sigma_rt_range_s_per_cm")},
+            fidelity={
+                "engine": engine,
+                "converged": True,
+                "n_fitted": doc.get("n_fitted"),
+                "ea_err_ev": doc.get("ea_err_ev"),
+            },
         )
     return None
 

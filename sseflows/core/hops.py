@@ -247,3 +247,32 @@ def vacancy_endpoints(
     return VacancyEndpoints(
         initial=initial, final=final, moving_index=moving_index, supercell_matrix=matrix
     )
+
+
+def rattle_endpoints(
+    initial: Structure, final: Structure, amplitude_angstrom: float, seed: int = 0
+) -> tuple[Structure, Structure]:
+    """Both endpoints with every atom moved by ``amplitude_angstrom`` (Å) in a random
+    direction drawn with ``seed``, the same vector for the same atom in both.
+
+    Breaks the symmetry of a vacancy cell before it is relaxed, so that a relaxation cannot
+    stop at a stationary point whose forces vanish only by symmetry (a saddle or maximum of
+    the energy); the same vectors keep the hop itself (``final - initial``) unchanged.
+    """
+    if amplitude_angstrom <= 0:
+        return initial.copy(), final.copy()
+    directions = np.random.default_rng(seed).normal(size=(len(initial), 3))
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    shift = directions * amplitude_angstrom
+    moved = []
+    for endpoint in (initial, final):
+        frac = endpoint.frac_coords + endpoint.lattice.get_fractional_coords(shift)
+        moved.append(
+            Structure(
+                endpoint.lattice,
+                [site.species for site in endpoint],
+                frac,
+                site_properties=endpoint.site_properties or None,
+            )
+        )
+    return moved[0], moved[1]

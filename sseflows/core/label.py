@@ -31,6 +31,9 @@ class Label(BaseModel):
         reference: DOI or citation.
         source: Data set the label came from (``obelix``, ``laskowski2023``, a campaign).
         provenance: Free-form (file, row, campaign, job uuid).
+        fidelity: For computed labels, how far to trust the number: at least ``engine`` and
+            ``converged`` (only converged, valid results become labels), plus what the tier
+            adds (NEB: ``climbing_image``, ``n_images``; MD: ``n_fitted``, ``ea_err_ev``).
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -48,6 +51,7 @@ class Label(BaseModel):
     reference: str | None = None
     source: str = ""
     provenance: dict[str, Any] = Field(default_factory=dict)
+    fidelity: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _fill_log10(self) -> Label:

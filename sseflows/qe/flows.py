@@ -2,7 +2,10 @@
 
 convergence (cutoff, k-spacing to 1 meV/atom) → vc-relax of the cell → supercell with
 every lattice vector ≥ ``min_length`` and the chosen symmetry-distinct Li hop → both
-single-vacancy endpoints relaxed (``tot_charge = -1``) → plain NEB → climbing-image restart.
+single-vacancy endpoints rattled (symmetry breaking) and relaxed (``tot_charge = -1``) →
+plain NEB → climbing-image restart → band check. A band with an image below the lower
+endpoint gets that image, relaxed, as a new endpoint and runs once more; a band that is
+still no barrier reports none (:meth:`~sseflows.qe.schemas.NebDoc.judged`).
 
 Every step returns a small dict with ``status`` ("ok" / "failed") and ``reason``; a failed
 step is passed on unchanged, so the last job always outputs a :class:`NebDoc` — with
@@ -24,12 +27,25 @@ from jobflow import Flow, Maker, job
 from pymatgen.core import Structure
 
 from sseflows.core.errors import CandidateError, ConfigurationError
-from sseflows.core.hops import enumerate_li_hops, vacancy_endpoints
+from sseflows.core.hops import enumerate_li_hops, rattle_endpoints, vacancy_endpoints
 from sseflows.core.images import interpolate_images
+from sseflows.core.neb_band import (
+    BAND_TOLERANCE_EV,
+    falls_below,
+    lowest_inner_image,
+    nearer_endpoint,
+)
 from sseflows.core.supercell import minimal_supercell_matrix, supercell_lengths
 from sseflows.qe.convergence import QeConvergenceMaker
 from sseflows.qe.jobs import QeRunError
-from sseflows.qe.makers import QeNebMaker, QeRelaxMaker, follow_displacement, neb_doc
+from sseflows.qe.makers import (
+    QeNebMaker,
+    QeRelaxMaker,
+    band_structures,
+    follow_displacement,
+    neb_doc,
+)
+from sseflows.qe.parsers import NebResult
 from sseflows.qe.schemas import HopDoc, NebDoc
 from sseflows.qe.sets import PwInputGenerator
 
@@ -77,6 +93,12 @@ class QeNebFlowMaker(Maker):
         max_hop_length: Longest Li–Li hop considered, Å.
         image_method: "auto" (BVSE path when given, else linear), "linear", "idpp", "bvse".
         vacancy_charge: ``tot_charge`` of the vacancy cells (-1: Li⁺ vacancy, see sets.py).
+        endpoint_rattle_angstrom: Random displacement of every endpoint atom before the
+            endpoint relaxations, Å (same vector per atom in both endpoints; 0: none).
+        rattle_seed: Seed of those displacements.
+        band_tolerance_ev: Tolerance of the band checks, eV.
+        replace_lower_endpoint: Replace an endpoint by a relaxed image that fell below it
+            and run the NEB once more.
         work_dir: Root of run directories (resolved when the flow is made).
     """
 
@@ -97,6 +119,10 @@ class QeNebFlowMaker(Maker):
     max_hop_length: float = 4.5
     image_method: str = "auto"
     vacancy_charge: float = -1.0
+    endpoint_rattle_angstrom: float = 0.02
+    rattle_seed: int = 0
+    band_tolerance_ev: float = BAND_TOLERANCE_EV
+    replace_lower_endpoint: bool = True
     work_dir: str = "qe_runs"
 
     def make(
@@ -170,13 +196,16 @@ def endpoints_step(maker: QeNebFlowMaker, candidate_id: str, cell: dict) -> dict
     except ValueError as exc:
         raise CandidateError(candidate_id, str(exc)) from exc
     ends = vacancy_endpoints(structure, hop, matrix, candidate_id)
+    initial, final = rattle_endpoints(
+        ends.initial, ends.final, maker.endpoint_rattle_angstrom, maker.rattle_seed
+    )
     return {
         "status": "ok",
         "hop": hop.to_doc().model_dump(),
         "supercell_matrix": np.asarray(matrix).tolist(),
         "supercell_lengths_angstrom": supercell_lengths(structure.lattice, matrix),
-        "initial": ends.initial,
-        "final": ends.final,
+        "initial": initial,
+        "final": final,
         "moving_index": ends.moving_index,
     }
 
@@ -241,12 +270,19 @@ def _neb(maker, candidate_id, ends, initial, final, conv, li_path_cart) -> NebDo
             raise
         used = "linear (BVSE path did not join the endpoints)"
         images = interpolate_images(*args, method="linear")
-    gen = replace(maker.neb_maker.generator)
-    for key, value in _override(conv).items():
-        if value is not None:
-            setattr(gen, key, value)
-    neb = replace(maker.neb_maker, generator=gen, work_dir=maker.work_dir)
-    stages = neb.run_neb(images, candidate_id, maker.vacancy_charge, f"hop{maker.hop_index}/neb")
+    neb = _neb_maker(maker, conv)
+    step = f"hop{maker.hop_index}/neb"
+    stages = neb.run_neb(images, candidate_id, maker.vacancy_charge, step)
+    replacements = []
+    if maker.replace_lower_endpoint and falls_below(
+        stages.final.energies_ev, maker.band_tolerance_ev
+    ):
+        images, record = _replace_endpoint(
+            maker, candidate_id, band_structures(images, stages.final), stages.final, conv,
+            method, ends["moving_index"],
+        )  # fmt: skip
+        replacements.append(record)
+        stages = neb.run_neb(images, candidate_id, maker.vacancy_charge, f"{step}_replaced")
     settings = {
         **neb.settings(),
         "image_method": used,
@@ -255,7 +291,55 @@ def _neb(maker, candidate_id, ends, initial, final, conv, li_path_cart) -> NebDo
         "vacancy_charge": maker.vacancy_charge,
         "convergence": {k: v for k, v in conv.items() if k != "status"},
     }
-    return neb_doc(
+    doc = neb_doc(
         candidate_id, images, stages, hop=HopDoc(**ends["hop"]), settings=settings,
         supercell_matrix=ends["supercell_matrix"],
     )  # fmt: skip
+    update = {
+        "endpoint_rattle_angstrom": maker.endpoint_rattle_angstrom,
+        "endpoint_replacements": replacements,
+    }
+    return doc.model_copy(update=update).judged(maker.band_tolerance_ev)
+
+
+def _neb_maker(maker: QeNebFlowMaker, conv: dict) -> QeNebMaker:
+    """The NEB Maker with the converged cutoff and k-spacing and the flow's work dir."""
+    gen = replace(maker.neb_maker.generator)
+    for key, value in _override(conv).items():
+        if value is not None:
+            setattr(gen, key, value)
+    return replace(maker.neb_maker, generator=gen, work_dir=maker.work_dir)
+
+
+def _replace_endpoint(
+    maker: QeNebFlowMaker,
+    candidate_id: str,
+    band: list[Structure],
+    result: NebResult,
+    conv: dict,
+    method: str,
+    moving_index: int,
+) -> tuple[list[Structure], dict]:
+    """New images whose endpoint nearer the lowest image is that image, relaxed with the
+    endpoint protocol; and the record of the replacement (energies eV)."""
+    energies = result.energies_ev
+    k = lowest_inner_image(energies)
+    which = nearer_endpoint(k, len(energies), energies)
+    relax = replace(maker.endpoint_relax_maker, work_dir=maker.work_dir)
+    step = f"hop{maker.hop_index}/relax_replaced_{which}"
+    relaxed = relax.run_relax(band[k], candidate_id, maker.vacancy_charge, step, **_override(conv))
+    ends = {"initial": band[0], "final": band[-1]}
+    ends[which] = follow_displacement(band[k], relaxed.structure)
+    absolute = result.absolute_energies_ev
+    old = (absolute[0] if which == "initial" else absolute[-1]) if absolute else None
+    seed_method = "idpp" if method == "idpp" else "linear"  # a BVSE path joins the old ends
+    images = interpolate_images(
+        ends["initial"], ends["final"], len(band) - 2, moving_index, method=seed_method
+    )
+    record = {
+        "endpoint": which,
+        "image": k,
+        "below_ev": min(energies[0], energies[-1]) - energies[k],
+        "energy_change_ev": None if old is None else relaxed.energy_ev - old,
+    }
+    return images, record

@@ -204,6 +204,17 @@ class QeNebMaker(Maker):
         }
 
 
+def band_structures(images: Sequence[Structure], result: NebResult) -> list[Structure]:
+    """The images at the positions of neb.x's final ``.path`` file (copies of ``images``
+    when the file holds no matching band)."""
+    if len(result.positions_angstrom) != len(images):
+        return [s.copy() for s in images]
+    return [
+        Structure(s.lattice, s.species, pos, coords_are_cartesian=True)
+        for s, pos in zip(images, result.positions_angstrom, strict=True)
+    ]
+
+
 def neb_doc(
     candidate_id: str,
     images: Sequence[Structure],
@@ -217,12 +228,7 @@ def neb_doc(
     if isinstance(stages, NebResult):
         stages = NebStages(plain=stages)
     result = stages.final
-    final_images = [s.copy() for s in images]
-    if len(result.positions_angstrom) == len(final_images):
-        final_images = [
-            Structure(s.lattice, s.species, pos, coords_are_cartesian=True)
-            for s, pos in zip(final_images, result.positions_angstrom, strict=True)
-        ]
+    final_images = band_structures(images, result)
     status: Status = "completed"
     matrix = None if supercell_matrix is None else np.asarray(supercell_matrix).tolist()
     return NebDoc(

@@ -17,9 +17,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
-import itertools
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,8 +27,18 @@ from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
 from sseflows.core.errors import CandidateError
-from sseflows.core.hops import LiHop, enumerate_li_hops, vacancy_endpoints
+from sseflows.core.hops import enumerate_li_hops, rattle_endpoints, vacancy_endpoints
 from sseflows.core.images import interpolate_images
+from sseflows.core.neb_band import (
+    BAND_TOLERANCE_EV,
+    BandResult,
+    NebSetup,
+    barriers_from_energies,
+    falls_below,
+    lowest_inner_image,
+    nearer_endpoint,
+    reaction_coordinate,
+)
 from sseflows.core.supercell import minimal_supercell_matrix, supercell_lengths
 from sseflows.qe.schemas import NebDoc
 
@@ -40,23 +49,6 @@ if TYPE_CHECKING:
     from sseflows.core.candidate import Candidate
 
 OPTIMIZERS = ("FIRE", "BFGS")
-
-
-def barriers_from_energies(energies: list[float] | np.ndarray) -> tuple[float, float]:
-    """Forward and backward barriers (eV) of a path: ``max(E) - E[0]``, ``max(E) - E[-1]``."""
-    values = np.asarray(energies, dtype=float)
-    if values.size < 2:
-        raise ValueError("A barrier needs the energies of at least two images.")
-    top = float(values.max())
-    return top - float(values[0]), top - float(values[-1])
-
-
-def reaction_coordinate(images: list[Structure]) -> list[float]:
-    """Cumulative Cartesian distance (Å) of the whole configuration along the path."""
-    steps = [
-        float(np.linalg.norm(b.cart_coords - a.cart_coords)) for a, b in itertools.pairwise(images)
-    ]
-    return [0.0, *np.cumsum(steps).tolist()]
 
 
 @functools.lru_cache(maxsize=1)
@@ -94,67 +86,16 @@ def _to_atoms(structure: Structure) -> Atoms:
 
 
 @dataclass
-class NebSetup:
-    """What a band is built on: the hop, the supercell and the vacancy endpoints.
-
-    Attributes:
-        hop: The hop (unit-cell sites).
-        supercell_matrix: Integer matrix turning the unit cell into the supercell.
-        supercell_lengths: Supercell lattice-vector lengths, Å.
-        initial: Initial endpoint (relaxed when the Maker says so).
-        final: Final endpoint, same atom order, moving Li unwrapped.
-        moving_index: Index of the moving Li.
-        wall_s: Time spent preparing (endpoint relaxations included), s.
-        structure: The unit cell the hop refers to (for its BVSE path).
-    """
-
-    hop: LiHop
-    supercell_matrix: np.ndarray
-    supercell_lengths: list[float]
-    initial: Structure
-    final: Structure
-    moving_index: int
-    wall_s: float
-    structure: Structure | None = None
-
-
-@dataclass
-class BandResult:
-    """A finished NEB band.
-
-    Attributes:
-        images: Final images, endpoints included.
-        energies_ev: Absolute CHGNet energies of the images, eV.
-        plain_iterations: Optimiser steps of the plain NEB.
-        climb_iterations: Optimiser steps of the climbing-image restart.
-        plain_converged: The plain stage reached the force threshold.
-        converged: The last stage that ran reached the force threshold.
-        climbed: The climbing-image stage ran (only ever after a converged plain stage).
-        wall_s: Wall time of both stages, s.
-    """
-
-    images: list[Structure]
-    energies_ev: list[float]
-    plain_iterations: int
-    climb_iterations: int
-    plain_converged: bool
-    converged: bool
-    climbed: bool
-    wall_s: float
-
-    @property
-    def iterations(self) -> int:
-        """NEB iterations of both stages."""
-        return self.plain_iterations + self.climb_iterations
-
-
-@dataclass
 class ChgnetNebMaker(Maker):
     """CI-NEB barrier of one Li hop with the CHGNet potential (ASE NEB).
 
     Protocol (as the QE engine): supercell with every periodic image ≥ ``min_length``, one
-    Li vacancy, endpoints relaxed at fixed cell, images seeded by ``image_method``, plain
-    NEB to ``fmax_ev_per_angstrom``, then a climbing-image restart to the same threshold.
+    Li vacancy, endpoints rattled (symmetry breaking) and relaxed at fixed cell, images
+    seeded by ``image_method``, plain NEB to ``fmax_ev_per_angstrom``, then a climbing-image
+    restart to the same threshold. A band whose intermediate image falls below the lower
+    endpoint gets that image, relaxed, as a new endpoint and is run once more; a band that is
+    still no barrier (:func:`sseflows.core.neb_band.band_problem`) or did not converge
+    reports no barrier (status ``failed``, the band kept).
 
     Attributes:
         name: Job name.
@@ -173,6 +114,12 @@ class ChgnetNebMaker(Maker):
         max_atoms: Largest supercell accepted, atoms.
         max_hop_length: Longest Li–Li hop considered, Å.
         symprec: Symmetry tolerance for distinct hops, Å.
+        endpoint_rattle_angstrom: Random displacement of every atom of both endpoints before
+            they are relaxed, Å (the same vector per atom in both; 0 switches it off).
+        rattle_seed: Seed of those displacements.
+        band_tolerance_ev: Tolerance of the band checks, eV.
+        replace_lower_endpoint: Replace an endpoint by a relaxed image that fell below it
+            and run the band once more.
         image_method: ``"bvse"`` (the moving Li on the BVSE path of hop ``hop_index``,
             given as ``li_path_cart`` by the flow that composes the BVSE and NEB tiers,
             :func:`sseflows.flows.campaign.bvse_seed_path`; falls back to ``"linear"``
@@ -192,6 +139,10 @@ class ChgnetNebMaker(Maker):
     relax_endpoints: bool = True
     endpoint_fmax: float = 0.05
     endpoint_max_steps: int = 200
+    endpoint_rattle_angstrom: float = 0.02
+    rattle_seed: int = 0
+    band_tolerance_ev: float = BAND_TOLERANCE_EV
+    replace_lower_endpoint: bool = True
     min_length: float = 10.0
     max_atoms: int = 250
     max_hop_length: float = 4.5
@@ -226,7 +177,29 @@ class ChgnetNebMaker(Maker):
             )
         seeds, method = self.seed_images(setup, li_path_cart)
         band = self.run_band(seeds)
-        return self.to_doc(candidate, setup, band, method)
+        replacements: list[dict] = []
+        if self.replace_lower_endpoint and falls_below(band.energies_ev, self.band_tolerance_ev):
+            setup, replacement = self.replace_endpoint(setup, band)
+            replacements.append(replacement)
+            seeds, method = self.seed_images(setup)  # the BVSE path joins the old endpoints
+            band = self.run_band(seeds)
+        return self.to_doc(candidate, setup, band, method, replacements)
+
+    def replace_endpoint(self, setup: NebSetup, band: BandResult) -> tuple[NebSetup, dict]:
+        """``setup`` with the endpoint nearer the lowest image replaced by that image,
+        relaxed; and the record of the replacement."""
+        energies = band.energies_ev
+        k = lowest_inner_image(energies)
+        which = nearer_endpoint(k, len(energies), energies)
+        relaxed = self._relax(band.images[k])
+        old = energies[0] if which == "initial" else energies[-1]
+        record = {
+            "endpoint": which,
+            "image": k,
+            "below_ev": min(energies[0], energies[-1]) - energies[k],
+            "energy_change_ev": chgnet_energy_ev(relaxed) - old,
+        }
+        return replace(setup, **{which: relaxed}), record
 
     def prepare(self, candidate: Candidate) -> NebSetup:
         """Hop, supercell and (relaxed) vacancy endpoints of ``candidate``.
@@ -256,6 +229,9 @@ class ChgnetNebMaker(Maker):
         ends = vacancy_endpoints(structure, hop, matrix, candidate.id)
         initial, final = ends.initial, ends.final
         if self.relax_endpoints:
+            initial, final = rattle_endpoints(
+                initial, final, self.endpoint_rattle_angstrom, self.rattle_seed
+            )
             initial, final = self._relax(initial), self._relax(final)
         return NebSetup(
             hop=hop,
@@ -328,30 +304,25 @@ class ChgnetNebMaker(Maker):
         )
 
     def to_doc(
-        self, candidate: Candidate, setup: NebSetup, band: BandResult, method: str
+        self,
+        candidate: Candidate,
+        setup: NebSetup,
+        band: BandResult,
+        method: str,
+        replacements: list[dict] | None = None,
     ) -> NebDoc:
-        """The :class:`NebDoc` of a finished band (energies relative to the first image)."""
+        """The :class:`NebDoc` of a finished band (energies relative to the first image);
+        no barrier unless the band converged and passes the band checks."""
         relative = [e - band.energies_ev[0] for e in band.energies_ev]
         forward, backward = barriers_from_energies(relative)
-        reason = ""
-        if not band.plain_converged:
-            reason = (
-                f"Candidate '{candidate.id}': the plain NEB did not reach "
-                f"{self.fmax_ev_per_angstrom} eV/Å within {self.max_steps} steps."
-            )
-        elif not band.converged:
-            reason = (
-                f"Candidate '{candidate.id}': the climbing-image restart did not reach "
-                f"{self.fmax_ev_per_angstrom} eV/Å within the {band.climb_iterations} steps "
-                f"left of {self.max_steps}."
-            )
+        replacements = replacements or []
         settings = {**asdict(self), "image_method_used": method}
-        return NebDoc(
+        doc = NebDoc(
             candidate_id=candidate.id,
             formula=candidate.formula,
             engine="chgnet",
             status="completed",
-            reason=reason,
+            reason=f"Candidate '{candidate.id}': CI-NEB barrier {forward:.3f} eV.",
             settings=settings,
             hop=setup.hop.to_doc(),
             supercell_matrix=setup.supercell_matrix.tolist(),
@@ -368,8 +339,21 @@ class ChgnetNebMaker(Maker):
             climb_iterations=band.climb_iterations,
             iterations=band.iterations,
             wall_s=setup.wall_s + band.wall_s,
+            endpoint_rattle_angstrom=self.endpoint_rattle_angstrom if self.relax_endpoints else 0,
+            endpoint_replacements=replacements,
             images=[image.as_dict() for image in band.images],
         )
+        if not band.plain_converged:
+            unconverged = (
+                f"the plain NEB did not reach {self.fmax_ev_per_angstrom} eV/Å within "
+                f"{self.max_steps} steps"
+            )
+        else:
+            unconverged = (
+                f"the climbing-image restart did not reach {self.fmax_ev_per_angstrom} eV/Å "
+                f"within the {band.climb_iterations} steps left of {self.max_steps}"
+            )
+        return doc.judged(self.band_tolerance_ev, unconverged)
 
     def _relax(self, structure: Structure) -> Structure:
         """Fixed-cell relaxation to ``endpoint_fmax``; species and order kept, the moving

@@ -34,6 +34,7 @@ def test_feedback_turns_completed_tiers_into_computed_labels() -> None:
     label = label_from_doc(neb, "laskowski2023")
     assert (label.kind, label.method, label.ea_ev) == ("computed", "neb-qe", 0.25)
     assert label.provenance["job_uuid"] == "1234567890"
+    assert label.fidelity["engine"] == "qe" and label.fidelity["converged"] is True
     md = {
         "candidate_id": "b",
         "tier": "md",
@@ -47,7 +48,29 @@ def test_feedback_turns_completed_tiers_into_computed_labels() -> None:
     md_label = label_from_doc(md)
     assert md_label.method == "md-chgnet"
     assert md_label.log10_sigma_rt == pytest.approx(-3.0)
+    assert md_label.fidelity == {
+        "engine": "chgnet", "converged": True, "n_fitted": None, "ea_err_ev": None,
+    }  # fmt: skip
     assert label_from_doc(neb | {"status": "failed"}) is None
+    assert label_from_doc(md | {"status": "failed"}) is None
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"status": "failed", "barrier_ev": None},  # a band below its endpoints (judged)
+        {"converged": False},  # unconverged, whatever its status
+        {"converged": None},
+        {"barrier_ev": None},
+    ],
+)
+def test_failed_invalid_or_unconverged_neb_gives_no_label(change) -> None:
+    neb = {
+        "candidate_id": "a", "tier": "neb", "status": "completed", "engine": "chgnet",
+        "barrier_ev": 0.3, "formula": "LiX", "job_uuid": "u1", "converged": True,
+    }  # fmt: skip
+    assert label_from_doc(neb) is not None
+    assert label_from_doc(neb | change) is None
 
 
 @pytest.mark.slow

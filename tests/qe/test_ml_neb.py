@@ -9,9 +9,12 @@ import pytest
 from jobflow import run_locally
 from pymatgen.core import Lattice, Structure
 
+from sseflows.campaign.feedback import label_from_doc
 from sseflows.core.candidate import Candidate
+from sseflows.core.hops import rattle_endpoints
+from sseflows.core.neb_band import band_problem, barriers_from_energies, reaction_coordinate
 from sseflows.flows.campaign import bvse_seed_path
-from sseflows.qe.ml_neb import ChgnetNebMaker, barriers_from_energies, reaction_coordinate
+from sseflows.qe.ml_neb import ChgnetNebMaker
 from sseflows.stores import build_job_store
 
 
@@ -99,6 +102,7 @@ def test_chgnet_neb_on_licl_through_jobflow() -> None:
     assert doc.wall_s > 0
     assert doc.reaction_coordinate_angstrom[-1] > doc.hop.length_angstrom - 1e-6
     assert doc.settings["image_method_used"] == "idpp"
+    assert doc.endpoint_rattle_angstrom == 0.02 and doc.endpoint_replacements == []
 
     # The images went to the data store, not into the docs collection.
     docs_entry = store.query_one({"uuid": neb_job.uuid})
@@ -152,3 +156,54 @@ def test_bvse_seed_is_the_path_of_the_computed_hop() -> None:
     for image in images[1:-1]:
         li = image.cart_coords[setup.moving_index]
         assert np.linalg.norm(on_path - li, axis=1).min() < 0.05
+
+
+@pytest.mark.slow
+def test_chgnet_band_that_falls_below_its_endpoints_is_reported_not_a_barrier(monkeypatch):
+    """Endpoints seeded high on purpose (every atom rattled by 0.3 Å and not relaxed, the
+    analogue of the Li2O endpoints stuck at a symmetric stationary point): the images relax
+    far below them. The engine replaces the endpoint nearer the lowest image by that image,
+    relaxed, runs the band once more, and, the other endpoint still being high, reports no
+    barrier; the band goes to the data store."""
+    candidate = Candidate.from_structure(_licl_primitive(), "LiCl-fall")
+    maker = ChgnetNebMaker(
+        n_images=3, min_length=5.5, max_steps=40, relax_endpoints=False, image_method="linear"
+    )
+    honest_prepare = ChgnetNebMaker.prepare
+
+    def high_endpoints(self, cand):
+        setup = honest_prepare(self, cand)
+        initial, final = rattle_endpoints(setup.initial, setup.final, 0.3, seed=1)
+        return replace(setup, initial=initial, final=final)
+
+    monkeypatch.setattr(ChgnetNebMaker, "prepare", high_endpoints)
+    store = build_job_store("memory")
+    neb_job = maker.make(candidate)
+    doc = run_locally(neb_job, store=store, ensure_success=True)[neb_job.uuid][1].output
+
+    (record,) = doc.endpoint_replacements
+    assert record["below_ev"] > 0.3  # far beyond the 0.05 eV tolerance
+    assert record["energy_change_ev"] <= 0.0  # a relaxation never raises the energy
+    assert record["endpoint"] in ("initial", "final") and 0 < record["image"] < 4
+    assert doc.status == "failed" and doc.barrier_ev is None and doc.barrier_back_ev is None
+    assert doc.reason.startswith("Candidate 'LiCl-fall': ")
+    assert f"also after the {record['endpoint']} endpoint was replaced by relaxed image" in (
+        doc.reason
+    )
+    assert band_problem(doc.energies_ev, maker.band_tolerance_ev) is not None
+    assert len(doc.energies_ev) == 5 and doc.energies_ev[0] == 0.0  # the band is kept
+    assert len(store.get_output(neb_job.uuid, load=True)["images"]) == 5
+    assert label_from_doc(doc.model_dump()) is None  # never a computed label
+
+
+def test_prepare_rattles_the_endpoints_before_relaxing(monkeypatch):
+    """The endpoint relaxations start from symmetry-broken endpoints, and the document
+    records it (the relaxation itself is replaced by the identity here)."""
+    monkeypatch.setattr(ChgnetNebMaker, "_relax", lambda self, s: s)
+    candidate = Candidate.from_structure(_licl_primitive(), "LiCl-rattle")
+    plain = ChgnetNebMaker(n_images=3, min_length=5.5, relax_endpoints=False).prepare(candidate)
+    rattled = ChgnetNebMaker(n_images=3, min_length=5.5).prepare(candidate)
+    shift = np.linalg.norm(rattled.initial.cart_coords - plain.initial.cart_coords, axis=1)
+    assert shift == pytest.approx([0.02] * len(shift), abs=1e-9)
+    hop = rattled.final.cart_coords - rattled.initial.cart_coords
+    np.testing.assert_allclose(hop, plain.final.cart_coords - plain.initial.cart_coords, atol=1e-9)
