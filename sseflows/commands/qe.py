@@ -12,14 +12,24 @@ qe_app = typer.Typer(help="Quantum ESPRESSO tools.", no_args_is_help=True)
 NEB_JSON_KEYS = ("barrier_ev", "barrier_back_ev", "converged", "iterations", "energies_ev")
 
 
-def neb_summary(path: Path) -> dict:
-    """The ``parse-neb`` record of one neb.x output (plus climbing image and coordinates)."""
+def neb_summary(path: Path, tolerance_ev: float | None = None) -> dict:
+    """The ``parse-neb`` record of one neb.x output (plus climbing image and coordinates).
+
+    ``band_problem`` says why the band is no barrier (:func:`sseflows.core.neb_band.
+    band_problem` with ``tolerance_ev``, eV); the barriers are then None.
+    """
+    from sseflows.core.neb_band import BAND_TOLERANCE_EV, band_problem
     from sseflows.qe.parsers import parse_neb_output
 
     result = parse_neb_output(path)
     record = {key: getattr(result, key) for key in NEB_JSON_KEYS}
     record["climbing_image"] = result.climbing_image
     record["reaction_coordinate_angstrom"] = result.reaction_coordinate_angstrom
+    tolerance = BAND_TOLERANCE_EV if tolerance_ev is None else tolerance_ev
+    problem = band_problem(result.energies_ev, tolerance) if result.energies_ev else None
+    record["band_problem"] = problem
+    if problem is not None:
+        record["barrier_ev"] = record["barrier_back_ev"] = None
     return record
 
 
@@ -27,12 +37,23 @@ def neb_summary(path: Path) -> dict:
 def parse_neb(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="neb.x output file."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a summary."),
+    tolerance: float | None = typer.Option(
+        None, "--tolerance", help="Band-check tolerance, eV [0.05]."
+    ),
 ) -> None:
-    """Barrier, convergence and image energies of a neb.x run (reads <prefix>.dat beside it)."""
-    record = neb_summary(file)
+    """Barrier, convergence and image energies of a neb.x run (reads <prefix>.dat beside it).
+
+    A band whose image falls below its endpoints, or whose highest image is an endpoint, is
+    reported as no barrier (exit status 1)."""
+    record = neb_summary(file, tolerance)
     if as_json:
         typer.echo(json.dumps(record, indent=1))
-        return
+        raise typer.Exit(1 if record["band_problem"] else 0)
+    if record["band_problem"] is not None:
+        typer.echo(f"{file}: not a barrier: {record['band_problem']}.")
+        for i, energy in enumerate(record["energies_ev"]):
+            typer.echo(f"  image {i + 1}: {energy:9.4f} eV")
+        raise typer.Exit(1)
     if record["barrier_ev"] is None:
         typer.echo(f"{file}: no NEB iteration finished.")
         raise typer.Exit(1)

@@ -23,7 +23,21 @@ def test_parse_neb_json():
     assert record["barrier_ev"] == pytest.approx(0.190352, abs=1e-6)
     assert record["barrier_back_ev"] == pytest.approx(0.190352, abs=1e-6)
     assert record["converged"] is True and record["iterations"] == 13
-    assert len(record["energies_ev"]) == 5
+    assert len(record["energies_ev"]) == 5 and record["band_problem"] is None
+
+
+def test_parse_neb_band_below_its_endpoints_is_not_a_barrier():
+    """The real Li2O band of issue 9: neb.x says converged with a 0 eV barrier."""
+    out = FIX / "neb_li2o_below_endpoints" / "neb.out"
+    text = CliRunner().invoke(app, ["qe", "parse-neb", str(out)])
+    assert text.exit_code == 1
+    assert "not a barrier: image 2 lies 1.892 eV below the lower endpoint" in text.output
+    assert "barrier 0.0000 eV" not in text.output
+    as_json = CliRunner().invoke(app, ["qe", "parse-neb", str(out), "--json"])
+    record = json.loads(as_json.output)
+    assert as_json.exit_code == 1 and record["barrier_ev"] is None
+    assert record["band_problem"].startswith("image 2 lies 1.892 eV")
+    assert record["energies_ev"][2] == pytest.approx(-1.8917, abs=1e-4)
 
 
 def test_parse_neb_text_unconverged():

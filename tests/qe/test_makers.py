@@ -49,6 +49,36 @@ def test_neb_doc_from_example01():
     assert doc.supercell_lengths_angstrom[0] == pytest.approx(12 * 0.529177, abs=1e-4)
 
 
+def test_li2o_band_below_its_endpoints_is_reported_not_a_converged_zero_barrier():
+    """The real issue-9 run (conventional Li2O, 25 Ry, Γ, 3 images, QE 6.7): neb.x says
+    converged, the highest image is an endpoint and the middle image lies 1.89 eV below both
+    (-3651.7235 against -3649.8317 eV). The document must not carry that 0 eV barrier."""
+    result = parse_neb_output(FIX / "neb_li2o_below_endpoints" / "neb.out")
+    assert result.converged and result.barrier_ev == pytest.approx(0.0, abs=1e-6)
+    assert result.absolute_energies_ev[2] - result.absolute_energies_ev[0] == pytest.approx(
+        -1.8917, abs=1e-4
+    )
+    images = [Structure.from_dict(d) for d in [_li2o_stub()] * 5]
+    doc = neb_doc("Li2O", images, result).judged(0.05)
+    assert doc.status == "failed" and doc.barrier_ev is None and doc.barrier_back_ev is None
+    assert doc.reason == (
+        "Candidate 'Li2O': image 2 lies 1.892 eV below the lower endpoint (tolerance 0.05 "
+        "eV), so the endpoints are not minima; no barrier is reported (the band is kept for "
+        "inspection)."
+    )
+    assert doc.energies_ev[2] == pytest.approx(-1.8917, abs=1e-4)  # the band is kept
+    assert len(doc.images) == 5
+
+
+def _li2o_stub() -> dict:
+    """An 11-atom structure standing in for the images (positions come from hop.path)."""
+    cell = Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(4.02), ["Li", "O"], [[0.25] * 3, [0, 0, 0]]
+    )
+    cell.remove_sites([0])
+    return cell.as_dict()
+
+
 def test_neb_stages_count_the_climbing_iterations_of_a_restart():
     """neb.x numbers a restart's iterations on from its path file: the real restart in
     ``neb_h3_restart_ci`` runs iterations 4..12 after a 3-iteration run, so 9 are its own."""
