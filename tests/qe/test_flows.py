@@ -3,6 +3,7 @@ end-to-end run with pw.x + neb.x on a tiny Li-vacancy cell (marked slow)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -114,6 +115,41 @@ def test_end_to_end_lif_vacancy_hop(tmp_path, pseudo_dir, monkeypatch):
     again, _ = _run(maker.make(lif(), "lif"))
     assert again.barrier_ev == pytest.approx(doc.barrier_ev)
     assert [p.stat().st_mtime_ns for p in outputs] == stamps
+
+
+@pytest.mark.slow
+def test_band_below_unrelaxed_endpoints_replaces_one_and_reports(tmp_path, pseudo_dir, monkeypatch):
+    """Endpoints that are no minima, for real: LiF vacancy endpoints rattled by 0.3 Å and
+    only computed (scf), not relaxed. pw.x/neb.x find the image (one, to keep it short)
+    below them (3 images: 1.86 eV below, measured); the
+    endpoint nearer the lowest image is replaced by that image (the endpoint protocol, here
+    an scf), the NEB runs once more, and, the other endpoint still being high, the flow
+    reports no barrier with the band kept."""
+    require_executable("pw.x")
+    require_executable("neb.x")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    g = {"pseudo_dir": str(pseudo_dir), "ecutwfc": 20, "dual": 4, "kspacing": None}
+    g["conv_thr_ry_per_atom"] = 1e-8  # as the NEB engine of _tiny_maker
+    unrelaxed = QeRelaxMaker(generator=PwInputGenerator(calculation="scf", **g), launcher="")
+    maker = _tiny_maker(tmp_path, pseudo_dir)
+    one_image = replace(maker.neb_maker, path=replace(maker.neb_maker.path, n_images=1))
+    maker = replace(
+        maker, endpoint_relax_maker=unrelaxed, neb_maker=one_image, endpoint_rattle_angstrom=0.3
+    )
+    doc, store = _run(maker.make(lif(), "lif"))
+    (record,) = doc.endpoint_replacements
+    assert record["below_ev"] > 0.1 and record["endpoint"] in ("initial", "final")
+    # the new endpoint is the image itself (an scf does not move it): it lies below_ev under
+    # the lower endpoint, so at least that far under the replaced one (same scf settings)
+    assert record["energy_change_ev"] <= -record["below_ev"] + 0.01
+    hop = tmp_path / "lif" / "hop0"
+    assert (hop / f"relax_replaced_{record['endpoint']}" / "pw.out").is_file()
+    assert (hop / "neb_replaced" / "plain" / "neb.out").is_file()
+    assert doc.status == "failed" and doc.barrier_ev is None
+    assert doc.reason.startswith("Candidate 'lif': ")
+    assert f"also after the {record['endpoint']} endpoint was replaced" in doc.reason
+    assert len(doc.energies_ev) == 3 and doc.endpoint_rattle_angstrom == 0.3
+    assert store.additional_stores["data"].count() >= 1  # the band is kept
 
 
 def test_flow_survives_json_round_trip(tmp_path, pseudo_dir):
