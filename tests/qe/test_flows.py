@@ -12,7 +12,7 @@ from jobflow import JobStore, run_locally
 from maggma.stores import MemoryStore
 from pymatgen.core import Lattice, Structure
 
-from sseflows.qe.flows import QeNebFlowMaker
+from sseflows.qe.flows import QeNebFlowMaker, endpoints_step
 from sseflows.qe.jobs import run_qe
 from sseflows.qe.makers import QeNebMaker, QeRelaxMaker
 from sseflows.qe.neb_input import NebPathSettings
@@ -85,7 +85,9 @@ def test_end_to_end_lif_vacancy_hop(tmp_path, pseudo_dir, monkeypatch):
     require_executable("neb.x")
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     maker = _tiny_maker(tmp_path, pseudo_dir)
-    doc, store = _run(maker.make(lif(), "lif"))
+    # unrattled here: at 20 Ry the egg-box noise makes rattled endpoints take ~50 BFGS steps
+    # (270 s instead of 75 s); the rattle itself is tested below
+    doc, store = _run(replace(maker, endpoint_rattle_angstrom=0.0).make(lif(), "lif"))
     assert doc.status == "completed", doc.reason
     assert doc.converged and doc.climbing_image and doc.n_images == 3
     assert doc.plain_converged and doc.climb_iterations >= 1  # CI only after a converged band
@@ -112,7 +114,7 @@ def test_end_to_end_lif_vacancy_hop(tmp_path, pseudo_dir, monkeypatch):
     # rerun: every finished step is reused
     outputs = sorted((tmp_path / "lif").rglob("*.out"))
     stamps = [p.stat().st_mtime_ns for p in outputs]
-    again, _ = _run(maker.make(lif(), "lif"))
+    again, _ = _run(replace(maker, endpoint_rattle_angstrom=0.0).make(lif(), "lif"))
     assert again.barrier_ev == pytest.approx(doc.barrier_ev)
     assert [p.stat().st_mtime_ns for p in outputs] == stamps
 
@@ -150,6 +152,25 @@ def test_band_below_unrelaxed_endpoints_replaces_one_and_reports(tmp_path, pseud
     assert f"also after the {record['endpoint']} endpoint was replaced" in doc.reason
     assert len(doc.energies_ev) == 3 and doc.endpoint_rattle_angstrom == 0.3
     assert store.additional_stores["data"].count() >= 1  # the band is kept
+
+
+def test_endpoints_are_rattled_before_their_relaxation(tmp_path, pseudo_dir):
+    """The QE flow's endpoints leave the endpoints step symmetry-broken: every atom moved by
+    endpoint_rattle_angstrom (0.02 Å by default), the same vector in both (hop unchanged)."""
+    maker = _tiny_maker(tmp_path, pseudo_dir)
+    rattled = endpoints_step.original(maker, "lif", {"structure": lif()})
+    plain = endpoints_step.original(
+        replace(maker, endpoint_rattle_angstrom=0.0), "lif", {"structure": lif()}
+    )
+    assert maker.endpoint_rattle_angstrom == 0.02
+    for which in ("initial", "final"):
+        moved = rattled[which].cart_coords - plain[which].cart_coords
+        assert np.linalg.norm(moved, axis=1) == pytest.approx([0.02] * len(moved), abs=1e-9)
+    np.testing.assert_allclose(
+        rattled["final"].cart_coords - rattled["initial"].cart_coords,
+        plain["final"].cart_coords - plain["initial"].cart_coords,
+        atol=1e-9,
+    )
 
 
 def test_flow_survives_json_round_trip(tmp_path, pseudo_dir):
