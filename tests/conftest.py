@@ -53,6 +53,20 @@ def qe_fixtures(shared_dir: Path) -> Path:
     return path
 
 
+def write_pool(folder: Path, names: list[str]) -> Path:
+    """``folder`` with one CIF per name: a sseflows prototype, else a structure that ships
+    with pymatgen (``Li2O``, ``LiFePO4``, ...)."""
+    from pymatgen.io.cif import CifWriter
+
+    from sseflows.data.prototypes import PROTOTYPES, pymatgen_structure
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        structure = PROTOTYPES[name]() if name in PROTOTYPES else pymatgen_structure(name)
+        CifWriter(structure).write_file(folder / f"{name}.cif")
+    return folder
+
+
 def require_executable(name: str) -> str:
     """Path of executable ``name`` or skip the test."""
     found = shutil.which(name)

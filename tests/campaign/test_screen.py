@@ -6,13 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from pymatgen.io.cif import CifWriter
 from typer.testing import CliRunner
 
 from sseflows.cli import app
-from sseflows.data.prototypes import PROTOTYPES, pymatgen_structure
 from sseflows.stores import build_job_store
 from tests.conftest import DEMO_SNAPSHOT as SNAPSHOT
+from tests.conftest import write_pool
 
 KEYS = [
     "id",
@@ -30,11 +29,7 @@ KEYS = [
 
 @pytest.fixture()
 def pool(tmp_path: Path) -> Path:
-    folder = tmp_path / "pool"
-    folder.mkdir()
-    CifWriter(pymatgen_structure("Li2O")).write_file(folder / "Li2O.cif")
-    CifWriter(PROTOTYPES["LiCl"]()).write_file(folder / "LiCl.cif")
-    CifWriter(PROTOTYPES["NaCl"]()).write_file(folder / "NaCl.cif")
+    folder = write_pool(tmp_path / "pool", ["Li2O", "LiCl", "NaCl"])
     (folder / "garbage.cif").write_text("data_x\nnot a cif\n")
     return folder
 

@@ -15,11 +15,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from pymatgen.io.cif import CifWriter
 
 from sseflows.campaign.results import query_tier_docs
-from sseflows.data.prototypes import PROTOTYPES, pymatgen_structure
 from sseflows.stores import build_job_store
+from tests.conftest import write_pool
 
 MP_KEY = "mpkey-Zq8rT2vX9wY4uV7sP3nM"
 PASSWORD = "pw-Lk5jH8gF2dS6aQ1w"
@@ -43,11 +42,7 @@ def _sseflows(args: list[str], home: Path, **env: str) -> subprocess.CompletedPr
 
 @pytest.fixture()
 def pool(tmp_path: Path) -> Path:
-    folder = tmp_path / "pool"
-    folder.mkdir()
-    CifWriter(pymatgen_structure("Li2O")).write_file(folder / "Li2O.cif")
-    CifWriter(PROTOTYPES["LiCl"]()).write_file(folder / "LiCl.cif")
-    return folder
+    return write_pool(tmp_path / "pool", ["Li2O", "LiCl"])
 
 
 def _all_text(folder: Path) -> str:
