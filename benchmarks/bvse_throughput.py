@@ -2,7 +2,7 @@
 
 For every structure: read it as a campaign does, then run the gate's computation (grid,
 E_1D/E_2D/E_3D and the Li path between the nearest Li pair) in a child process under the
-time limit, exactly as :class:`sseflows.gates.bvse_maker.BVSEGateMaker` does. Reports
+time limit, exactly as :class:`sseflows.gates.bvse.maker.BVSEGateMaker` does. Reports
 the fraction of structures with a barrier, median / p95 / max seconds per structure, peak
 memory (max RSS of the child, which includes the ~200 MB it shares with the parent),
 and every failure with its reason. Seconds are given as wall time (what the time limit
@@ -35,8 +35,8 @@ import numpy as np  # noqa: E402
 
 from sseflows.core.errors import CandidateError  # noqa: E402
 from sseflows.data.files import read_structure_file  # noqa: E402
-from sseflows.gates.bvse import DEFAULT_RESOLUTION_ANGSTROM, gate_barrier  # noqa: E402
-from sseflows.gates.bvse_maker import evaluate_structure  # noqa: E402
+from sseflows.gates.bvse.barriers import DEFAULT_RESOLUTION_ANGSTROM, gate_barrier  # noqa: E402
+from sseflows.gates.bvse.maker import evaluate_structure  # noqa: E402
 from sseflows.gates.timelimit import run_with_time_limit  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]

@@ -4,7 +4,7 @@ For each small Li conductor the hop (shortest distinct Li–Li hop), the superce
 relaxed vacancy endpoints are built once with the CHGNet engine
 (:class:`sseflows.qe.ml_neb.ChgnetNebMaker`); then the same plain-NEB + climbing-image
 protocol runs from each initial band. The BVSE band places the moving Li on the BVSE
-minimum-energy path of that very hop (``sseflows.gates.bvse.bvse_li_path``, searched in a
+minimum-energy path of that very hop (``sseflows.gates.bvse.barriers.bvse_li_path``, searched in a
 tube of ``--tube-radius`` Å around the straight hop, smoothed, resampled by arc length),
 framework atoms linear. Every method uses the same endpoints, optimiser, spring and
 thresholds. Reported per structure and method: iterations (plain, climbing, total),
@@ -119,7 +119,7 @@ QUICK_SYSTEMS = ("Li2O", "Li3N")
 
 def bvse_path(structure: Structure, hop: LiHop, tube_radius: float | None) -> dict:
     """The BVSE Li path of ``hop`` in the unit-cell frame and its descriptors."""
-    from sseflows.gates.bvse import bvse_li_path
+    from sseflows.gates.bvse.barriers import bvse_li_path
 
     start = time.perf_counter()
     points, energies = bvse_li_path(

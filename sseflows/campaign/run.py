@@ -26,8 +26,8 @@ from sseflows.data.readers import CandidateSet
 from sseflows.flows.campaign import make_tier_flow, neb_maker_for
 from sseflows.flows.screening import ScreeningFlowMaker
 from sseflows.flows.selection import select_top_k
-from sseflows.gates.bvse_maker import BVSEGateMaker
-from sseflows.gates.mp_maker import MPGateMaker
+from sseflows.gates.bvse.maker import BVSEGateMaker
+from sseflows.gates.mp.maker import MPGateMaker
 
 NEB_RECORD_KEYS = ("id", "formula", "status", "reason", "engine", "barrier_ev",
                    "barrier_back_ev", "converged", "climbing_image", "iterations")  # fmt: skip

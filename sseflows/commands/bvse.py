@@ -31,8 +31,8 @@ def bvse(
 ) -> None:
     """BVSE barriers E_1D/E_2D/E_3D of Li⁺ and the Li path between the nearest Li pair."""
     from sseflows.data.files import read_structure_file
-    from sseflows.gates.bvse import DEFAULT_RESOLUTION_ANGSTROM, gate_barrier
-    from sseflows.gates.bvse_maker import evaluate_structure
+    from sseflows.gates.bvse.barriers import DEFAULT_RESOLUTION_ANGSTROM, gate_barrier
+    from sseflows.gates.bvse.maker import evaluate_structure
     from sseflows.gates.timelimit import run_with_time_limit
     from sseflows.settings import load_settings
 

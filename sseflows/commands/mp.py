@@ -41,7 +41,7 @@ def snapshot(
     """Download MP summary documents so that compute nodes can run the MP gate offline."""
     from maggma.stores import MemoryStore
 
-    from sseflows.gates.mp_sources import fill_snapshot, write_snapshot_json
+    from sseflows.gates.mp.sources import fill_snapshot, write_snapshot_json
     from sseflows.stores import MP_SNAPSHOT_COLLECTION, build_store
 
     settings = load_settings()
@@ -75,8 +75,8 @@ def show(
     """Show the MP entry a candidate matches and the gate's verdict on it."""
     from pymatgen.core import Structure
 
-    from sseflows.gates.mp_maker import gate_candidate
-    from sseflows.gates.mp_sources import build_mp_source
+    from sseflows.gates.mp.maker import gate_candidate
+    from sseflows.gates.mp.sources import build_mp_source
 
     try:
         structure = Structure.from_file(candidate_file)

@@ -69,7 +69,7 @@ def qe_protocol_maker(
 
 
 def _li_path(structure, hop) -> np.ndarray | None:
-    from sseflows.gates.bvse import bvse_li_path
+    from sseflows.gates.bvse.barriers import bvse_li_path
 
     try:
         points, _ = bvse_li_path(structure, hop.site_a, hop.site_b, hop.jimage)

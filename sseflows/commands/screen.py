@@ -27,8 +27,8 @@ def wide_console() -> Console:
 def build_screening_maker(settings: Settings) -> ScreeningFlowMaker:
     """The screening flow Maker with the gate thresholds of ``settings``."""
     from sseflows.flows.screening import ScreeningFlowMaker
-    from sseflows.gates.bvse_maker import BVSEGateMaker
-    from sseflows.gates.mp_maker import MPGateMaker
+    from sseflows.gates.bvse.maker import BVSEGateMaker
+    from sseflows.gates.mp.maker import MPGateMaker
 
     return ScreeningFlowMaker(
         mp_gate=MPGateMaker(
@@ -60,7 +60,7 @@ def run_screen(
     from sseflows.campaign.results import SCREEN_RECORD_KEYS
     from sseflows.campaign.screen import screen_candidates
     from sseflows.data.readers import read_candidates
-    from sseflows.gates.mp_sources import build_mp_source
+    from sseflows.gates.mp.sources import build_mp_source
     from sseflows.report.tables import print_screen_report
     from sseflows.settings import load_settings
     from sseflows.stores import build_job_store, redact

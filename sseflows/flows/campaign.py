@@ -17,7 +17,7 @@ from jobflow import Flow, Job, Maker
 from sseflows.core.candidate import Candidate
 from sseflows.core.errors import CandidateError
 from sseflows.core.hops import enumerate_li_hops
-from sseflows.gates.bvse import HOP_TUBE_RADIUS_ANGSTROM, bvse_li_path
+from sseflows.gates.bvse.barriers import HOP_TUBE_RADIUS_ANGSTROM, bvse_li_path
 
 
 def bvse_seed_path(
@@ -32,7 +32,7 @@ def bvse_seed_path(
     This is the hop the NEB tier computes (``enumerate_li_hops(...)[hop_index]`` with the
     same ``max_hop_length`` and ``symprec``), so the seeded images and the NEB endpoints
     belong to the same migration event. The path is searched in a tube of ``tube_radius``
-    Å around the straight hop (see :func:`sseflows.gates.bvse.bvse_li_path`).
+    Å around the straight hop (see :func:`sseflows.gates.bvse.barriers.bvse_li_path`).
     """
     try:
         hop = enumerate_li_hops(structure, max_length=max_hop_length, symprec=symprec)[hop_index]

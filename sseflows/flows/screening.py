@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from jobflow import Flow, Maker
 
 from sseflows.core.candidate import Candidate
-from sseflows.gates.bvse_maker import BVSEGateMaker
-from sseflows.gates.mp_maker import MPGateMaker
+from sseflows.gates.bvse.maker import BVSEGateMaker
+from sseflows.gates.mp.maker import MPGateMaker
 
 
 @dataclass

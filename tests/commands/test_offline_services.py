@@ -81,8 +81,8 @@ def test_unreachable_mp_api_is_one_warning_and_candidates_go_on(pool: Path, tmp_
 
 def test_mp_snapshot_still_answers_when_the_api_is_unreachable(tmp_path: Path):
     """The fallback order holds: what the snapshot knows is used, the rest is ``unknown``."""
-    from sseflows.gates.mp_maker import MPGateMaker
-    from sseflows.gates.mp_sources import UNREACHABLE, build_mp_source, live_api_problem
+    from sseflows.gates.mp.maker import MPGateMaker
+    from sseflows.gates.mp.sources import UNREACHABLE, build_mp_source, live_api_problem
     from tests.conftest import DEMO_SNAPSHOT
 
     os.environ["MP_API_KEY"] = MP_KEY  # removed again by the autouse fixture

@@ -8,8 +8,8 @@ from sseflows.campaign.results import query_tier_docs
 from sseflows.core.candidate import Candidate
 from sseflows.data.prototypes import pymatgen_structure
 from sseflows.flows.screening import ScreeningFlowMaker
-from sseflows.gates.bvse_maker import BVSEGateMaker
-from sseflows.gates.mp_maker import MPGateMaker
+from sseflows.gates.bvse.maker import BVSEGateMaker
+from sseflows.gates.mp.maker import MPGateMaker
 from sseflows.stores import build_job_store
 from tests.conftest import DEMO_SNAPSHOT as SNAPSHOT
 

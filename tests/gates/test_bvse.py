@@ -15,22 +15,25 @@ from bvlain import Lain
 from pymatgen.core import Composition, Lattice, Species, Structure
 
 from sseflows.core.errors import CandidateError
-from sseflows.gates.bvse import (
+from sseflows.gates.bvse.barriers import (
     BVSEResult,
     bvse_li_path,
-    common_oxidation_states,
     gate_barrier,
-    nearest_li_pair,
     percolation_barriers,
     prepare_for_bvse,
-    resample_path,
 )
-from sseflows.gates.bvse_grid import (
+from sseflows.gates.bvse.grid import (
     percolation_dimension,
     percolation_energies,
     site_energy_grid,
 )
-from sseflows.gates.bvse_path import grid_min_energy_path, path_is_continuous
+from sseflows.gates.bvse.path import (
+    grid_min_energy_path,
+    nearest_li_pair,
+    path_is_continuous,
+    resample_path,
+)
+from sseflows.gates.bvse.prepare import common_oxidation_states
 
 PMG = Path(pymatgen.core.__file__).parents[1] / "util" / "structures"
 

@@ -12,7 +12,8 @@ from pymatgen.core import Structure
 
 from sseflows.core.candidate import Candidate
 from sseflows.core.errors import ConfigurationError
-from sseflows.gates.bvse_maker import BVSEDoc, BVSEGateMaker, judge
+from sseflows.gates.bvse.maker import BVSEGateMaker, judge
+from sseflows.gates.bvse.schemas import BVSEDoc
 from sseflows.stores import build_job_store
 
 PMG = Path(pymatgen.core.__file__).parents[1] / "util" / "structures"

@@ -17,8 +17,8 @@ from pymatgen.core import Lattice, Structure
 
 from sseflows.core.hops import enumerate_li_hops
 from sseflows.data.prototypes import li3n_alpha
-from sseflows.gates.bvse import bvse_li_path, percolation_barriers
-from sseflows.gates.bvse_path import (
+from sseflows.gates.bvse.barriers import bvse_li_path, percolation_barriers
+from sseflows.gates.bvse.path import (
     grid_min_energy_path,
     li_repulsion,
     path_is_continuous,

@@ -14,13 +14,13 @@ from pymatgen.core import Lattice, Structure
 
 from sseflows.core.candidate import Candidate
 from sseflows.core.errors import ConfigurationError
-from sseflows.gates.mp import (
+from sseflows.gates.mp.match import (
     candidate_formulas,
     match_candidate,
     mp_gate_decision,
     structures_match,
 )
-from sseflows.gates.mp_sources import ChainSource, SnapshotSource
+from sseflows.gates.mp.sources import ChainSource, SnapshotSource
 
 PMG = Path(pymatgen.core.__file__).parents[1] / "util" / "structures"
 

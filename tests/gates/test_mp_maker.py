@@ -15,8 +15,9 @@ from jobflow import Flow, job, run_locally
 from pymatgen.core import Lattice, Structure
 
 from sseflows.core.candidate import Candidate
-from sseflows.gates.mp_maker import MPGateDoc, MPGateMaker, gate_candidate
-from sseflows.gates.mp_sources import (
+from sseflows.gates.mp.maker import MPGateMaker, gate_candidate
+from sseflows.gates.mp.schemas import MPGateDoc
+from sseflows.gates.mp.sources import (
     ChainSource,
     LiveSource,
     SnapshotSource,

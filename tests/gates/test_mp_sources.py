@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from sseflows.cli import app
 from sseflows.core.errors import ConfigurationError
-from sseflows.gates.mp_sources import (
+from sseflows.gates.mp.sources import (
     ChainSource,
     LiveSource,
     SnapshotSource,
@@ -107,7 +107,7 @@ def fake_rester(monkeypatch):
     """The MP web API cannot be reached from here: a fake client answers instead."""
     FakeRester.calls = []
     monkeypatch.setattr(mp_api.client, "MPRester", FakeRester)
-    monkeypatch.setattr("sseflows.gates.mp_sources.live_api_problem", _reachable)
+    monkeypatch.setattr("sseflows.gates.mp.sources.live_api_problem", _reachable)
     return FakeRester
 
 
@@ -265,7 +265,7 @@ def test_cli_show_matches_a_structure_file(tmp_path, no_live):
 
 def test_live_api_problem_names_the_host_and_no_exception_text():
     """A closed port answers at once with a refusal: one short sentence, cached."""
-    from sseflows.gates.mp_sources import live_api_problem
+    from sseflows.gates.mp.sources import live_api_problem
 
     live_api_problem.cache_clear()
     problem = live_api_problem("http://127.0.0.1:1/", 2.0)
@@ -278,7 +278,7 @@ def test_live_source_that_stops_answering_becomes_unavailable(monkeypatch):
     """The API went away after the check: the source answers nothing and says why."""
     import requests
 
-    from sseflows.gates.mp_sources import UNREACHABLE, live_api_problem
+    from sseflows.gates.mp.sources import UNREACHABLE, live_api_problem
 
     class DownRester:
         def __init__(self, *args, **kwargs):

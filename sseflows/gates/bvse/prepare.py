@@ -20,7 +20,7 @@ from pymatgen.core import Composition, DummySpecies, Element, Structure
 
 from sseflows.core.errors import CandidateError
 from sseflows.core.oxidation import ensure_oxidation_states, has_oxidation_states
-from sseflows.gates.bvse_grid import BVSEParameterError, MobileIon, framework_ions
+from sseflows.gates.bvse.grid import BVSEParameterError, MobileIon, framework_ions
 
 LI_COUNT_RATIO_MAX = 2.0
 """Guessed framework charges may imply at most this factor more (or less) Li⁺ than the

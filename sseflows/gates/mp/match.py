@@ -1,6 +1,6 @@
 """The Materials Project gate: match a candidate to an MP entry and judge E_hull and E_g.
 
-Pure logic, no I/O of its own (the sources in :mod:`sseflows.gates.mp_sources` do that):
+Pure logic, no I/O of its own (the sources in :mod:`sseflows.gates.mp.sources` do that):
 
 * :func:`match_candidate` finds the MP entry of a candidate: by ``mp_id`` first, else by
   pymatgen's :class:`StructureMatcher` among the entries with the same reduced formula; when
@@ -33,44 +33,10 @@ from pymatgen.core import Composition, Structure
 
 from sseflows.core.candidate import Candidate
 from sseflows.core.errors import ConfigurationError
-from sseflows.gates.mp_sources import (
-    ChainSource,
-    LiveSource,
-    MPEntry,
-    MPSource,
-    SnapshotSource,
-    build_mp_source,
-    fill_snapshot,
-    open_snapshot,
-)
-
-__all__ = [
-    "MISSING_POLICIES",
-    "ChainSource",
-    "LiveSource",
-    "MPEntry",
-    "MPSource",
-    "SnapshotSource",
-    "build_mp_source",
-    "candidate_formulas",
-    "fill_snapshot",
-    "match_candidate",
-    "mp_gate_decision",
-    "open_snapshot",
-    "structures_match",
-]
+from sseflows.gates.mp.sources import ChainSource, MPEntry, MPSource
 
 MISSING_POLICIES = ("keep", "drop")
 """What to do when neither E_hull nor E_g is known: keep (status unknown) or drop."""
-
-
-def __getattr__(name: str) -> Any:
-    """``MPGateDoc``/``MPGateMaker`` live in :mod:`mp_maker` (which imports this module)."""
-    if name in ("MPGateDoc", "MPGateMaker"):
-        from sseflows.gates import mp_maker
-
-        return getattr(mp_maker, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _known(value: float | None) -> bool:

@@ -1,4 +1,4 @@
-"""The MP gate as a jobflow Maker, and its output document :class:`MPGateDoc`.
+"""The MP gate as a jobflow Maker (its document, :class:`MPGateDoc`, is in ``schemas``).
 
 Where the numbers come from, in order: the values given with the candidate
 (``Candidate.e_hull_ev_per_atom``, ``band_gap_ev``), then the matched MP entry of the
@@ -11,49 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from jobflow import Maker, Response, job
-from pydantic import Field
 
 from sseflows.core.candidate import Candidate
-from sseflows.core.documents import TierDoc
 from sseflows.core.errors import CandidateError
-from sseflows.gates.mp import match_candidate, mp_gate_decision
-from sseflows.gates.mp_sources import MPSource, build_mp_source
-
-ValueSource = Literal["candidate", "snapshot", "live"]
-
-
-class MPGateDoc(TierDoc):
-    """Outcome of the Materials Project gate for one candidate."""
-
-    tier: str = "mp"
-    mp_id: str | None = Field(default=None, description="Matched (or given) MP id.")
-    e_hull_ev_per_atom: float | None = Field(
-        default=None, description="Energy above hull used for the decision, eV/atom."
-    )
-    band_gap_ev: float | None = Field(
-        default=None, description="Band gap used for the decision, eV."
-    )
-    value_source: ValueSource | None = Field(
-        default=None,
-        description="Where the values came from: 'candidate' when all known values were "
-        "given with it, else the MP source ('snapshot' or 'live') that filled any of them.",
-    )
-    value_sources: dict[str, ValueSource] = Field(
-        default_factory=dict,
-        description="Origin of each known value, keys 'e_hull_ev_per_atom' and 'band_gap_ev'.",
-    )
-    mp_formula: str | None = Field(default=None, description="Formula of the matched entry.")
-    mp_database_version: str | None = Field(
-        default=None, description="MP database release of the matched entry."
-    )
-    e_hull_max_ev_per_atom: float = Field(default=0.07, description="E_hull limit, eV/atom.")
-    band_gap_min_ev: float = Field(default=1.0, description="Band-gap minimum, eV.")
-    missing_policy: str = Field(
-        default="keep", description="'keep' or 'drop' when neither value is known."
-    )
+from sseflows.gates.mp.match import match_candidate, mp_gate_decision
+from sseflows.gates.mp.schemas import MPGateDoc, ValueSource
+from sseflows.gates.mp.sources import MPSource, build_mp_source
 
 
 def gate_candidate(

@@ -1,7 +1,7 @@
 """BVSE gate science: Li⁺ percolation barriers, the gate's barrier, and Li paths.
 
 Bond-valence site energies come from bvlain's energy model and parameters (see
-:mod:`sseflows.gates.bvse_grid`); this module prepares a candidate's structure, runs the
+:mod:`sseflows.gates.bvse.grid`); this module prepares a candidate's structure, runs the
 grid and the percolation analysis, and answers the questions the gate and the NEB tier
 ask. Energies in eV, lengths in Å, times in s.
 
@@ -23,7 +23,7 @@ import numpy as np
 from pymatgen.core import Structure
 
 from sseflows.core.errors import CandidateError
-from sseflows.gates.bvse_grid import (
+from sseflows.gates.bvse.grid import (
     PERCOLATION_EMAX_EV,
     BVSEParameterError,
     MobileIon,
@@ -32,21 +32,15 @@ from sseflows.gates.bvse_grid import (
     percolation_energies,
     site_energy_grid,
 )
-from sseflows.gates.bvse_path import (
+from sseflows.gates.bvse.path import (
     PATH_EPSILON_EV,
     grid_energy_at,
     grid_min_energy_path,
     li_repulsion,
     li_site_indices,
-    nearest_li_pair,
     smooth_path,
 )
-from sseflows.gates.bvse_path import resample_path as resample_path
-from sseflows.gates.bvse_prepare import LI_COUNT_RATIO_MAX as LI_COUNT_RATIO_MAX
-from sseflows.gates.bvse_prepare import common_oxidation_states as common_oxidation_states
-from sseflows.gates.bvse_prepare import describe_treatment as describe_treatment
-from sseflows.gates.bvse_prepare import prepare_for_bvse as prepare_for_bvse
-from sseflows.gates.timelimit import run_with_time_limit as run_with_time_limit
+from sseflows.gates.bvse.prepare import describe_treatment, prepare_for_bvse
 
 DEFAULT_RESOLUTION_ANGSTROM = 0.2
 """Default grid spacing, Å. Over the 254 OBELiX CIFs: median 2.1 s CPU per structure
@@ -60,7 +54,7 @@ otherwise leaves the Li2N plane by 1.5 Å)."""
 HOP_EPSILON_EV = 0.5
 """Step-cost offset of the hop path's valley search, eV: the path is nearly the shortest
 one through the sub-saddle region instead of following the valley floor to distant
-minima (:func:`sseflows.gates.bvse_path.grid_min_energy_path`)."""
+minima (:func:`sseflows.gates.bvse.path.grid_min_energy_path`)."""
 MAX_GRID_POINTS = 4_000_000
 """Larger grids (cells beyond ~30 Å on a side at 0.2 Å) are refused as too costly."""
 GRID_CAP_EV = 100.0
@@ -207,7 +201,7 @@ def bvse_li_path(
     """BVSE minimum-energy path of the Li hop from ``site_a`` to ``site_b + jimage``.
 
     A minimax ("lowest saddle") search followed by a valley-following Dijkstra on the
-    periodic grid graph (see :mod:`sseflows.gates.bvse_path`), restricted to a tube of
+    periodic grid graph (see :mod:`sseflows.gates.bvse.path`), restricted to a tube of
     radius ``tube_radius`` around the straight hop segment so that the path is that of the
     hop and not a detour through an empty interstitial, with a valley search biased to
     short paths (:data:`HOP_EPSILON_EV`). When the tube is not connected below 10 eV, the
@@ -224,7 +218,7 @@ def bvse_li_path(
         tube_radius: Radius of the search tube around the hop segment, Å.
         li_li: Add the screened Coulomb repulsion of the other Li⁺ (all Li except the
             two hop sites, i.e. the moving ion and the vacancy) to the BVSE grid for this
-            search (:func:`sseflows.gates.bvse_path.li_repulsion`); BVSE alone has no Li.
+            search (:func:`sseflows.gates.bvse.path.li_repulsion`); BVSE alone has no Li.
         smooth: Remove the grid staircase with :func:`smooth_path` (points then at most
             0.05 Å apart); otherwise return the grid nodes.
 
@@ -291,20 +285,3 @@ def _other_li_repulsion(structure: Structure, start: np.ndarray, end: np.ndarray
     if not cart:
         return None
     return li_repulsion(np.array(cart), np.array(weight))
-
-
-__all__ = [
-    "DEFAULT_RESOLUTION_ANGSTROM",
-    "HOP_EPSILON_EV",
-    "HOP_TUBE_RADIUS_ANGSTROM",
-    "BVSEResult",
-    "bvse_li_path",
-    "describe_treatment",
-    "gate_barrier",
-    "nearest_li_pair",
-    "parse_dimension",
-    "percolation_barriers",
-    "prepare_for_bvse",
-    "resample_path",
-    "run_with_time_limit",
-]
