@@ -2,7 +2,7 @@
 
 For each small Li conductor the hop (shortest distinct Li–Li hop), the supercell and the
 relaxed vacancy endpoints are built once with the CHGNet engine
-(:class:`sseflows.qe.ml_neb.ChgnetNebMaker`); then the same plain-NEB + climbing-image
+(:class:`sseflows.forcefields.neb.ChgnetNebMaker`); then the same plain-NEB + climbing-image
 protocol runs from each initial band. The BVSE band places the moving Li on the BVSE
 minimum-energy path of that very hop (``sseflows.gates.bvse.barriers.bvse_li_path``, searched in a
 tube of ``--tube-radius`` Å around the straight hop, smoothed, resampled by arc length),
@@ -45,8 +45,8 @@ from pymatgen.core import Lattice, Structure
 from sseflows.core.candidate import Candidate
 from sseflows.core.errors import CandidateError
 from sseflows.core.hops import LiHop
-from sseflows.core.neb_band import barriers_from_energies
-from sseflows.qe.ml_neb import ChgnetNebMaker, chgnet_energy_ev
+from sseflows.core.neb import barriers_from_energies
+from sseflows.forcefields.neb import ChgnetNebMaker, potential_energy_ev
 
 METHODS = ("linear", "idpp", "bvse", "oracle_li")
 SEEDED = ("bvse", "idpp", "oracle_li")
@@ -158,7 +158,7 @@ def with_li_from(images: list[Structure], source: list[Structure], moving_index:
 
 def seed_barrier(seeds: list[Structure]) -> float:
     """Highest CHGNet energy of the initial band above its first image, eV."""
-    energies = [chgnet_energy_ev(s) for s in seeds]
+    energies = [potential_energy_ev(s) for s in seeds]
     return barriers_from_energies(energies)[0]
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from jobflow import run_locally
 from pymatgen.core import Lattice, Structure
 
-from sseflows.flows.campaign import bvse_seed_path
+from sseflows.flows.tiers import bvse_seed_path
 from sseflows.qe.flows import QeNebFlowMaker
 from sseflows.qe.makers import QeNebMaker, QeRelaxMaker
 from sseflows.qe.neb_input import NebPathSettings

@@ -5,7 +5,7 @@ the method (``neb-qe``, ``neb-chgnet``, ``md-chgnet``, ``md-vasp``), provenance 
 uuid and candidate) and fidelity (engine, convergence), so the next ranking can learn from
 it. Only converged, valid numbers become labels: a NEB document must be ``completed`` and
 converged with a barrier (a band that fell below its endpoints is ``failed`` and has none,
-:meth:`sseflows.qe.schemas.NebDoc.judged`), an MD document ``completed`` with σ_RT.
+:meth:`sseflows.core.neb.NebDoc.judged`), an MD document ``completed`` with σ_RT.
 """
 
 from __future__ import annotations

@@ -23,9 +23,9 @@ from sseflows.campaign.results import latest_by_candidate, query_tier_docs
 from sseflows.campaign.screen import ScreenReport, screen_candidates, screen_key
 from sseflows.campaign.spec import CampaignSpec
 from sseflows.data.readers import CandidateSet
-from sseflows.flows.campaign import make_tier_flow, neb_maker_for
 from sseflows.flows.screening import ScreeningFlowMaker
 from sseflows.flows.selection import select_top_k
+from sseflows.flows.tiers import make_tier_flow, neb_maker_for
 from sseflows.gates.bvse.maker import BVSEGateMaker
 from sseflows.gates.mp.maker import MPGateMaker
 

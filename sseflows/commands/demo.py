@@ -54,8 +54,8 @@ def _demo_neb(demo_spec, report, folder: Path, store: str | None, console) -> No
     """The NEB tier of the demo: ML-potential CI-NEB for the top survivors."""
     from sseflows.campaign.run import NEB_RECORD_KEYS, run_tier, tier_records
     from sseflows.data.readers import read_candidates
-    from sseflows.flows.campaign import neb_maker_for
     from sseflows.flows.selection import select_top_k
+    from sseflows.flows.tiers import neb_maker_for
     from sseflows.report.tables import tier_table
     from sseflows.settings import load_settings
     from sseflows.stores import build_job_store

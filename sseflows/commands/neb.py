@@ -130,7 +130,7 @@ def neb(
         raise typer.Exit(1) from None
     path = _li_path(candidate.structure, hops[hop]) if image_method == "bvse" else None
     if engine == "chgnet":
-        from sseflows.qe.ml_neb import ChgnetNebMaker
+        from sseflows.forcefields.neb import ChgnetNebMaker
 
         maker = ChgnetNebMaker(
             n_images=images, min_length=min_length, hop_index=hop, image_method=image_method

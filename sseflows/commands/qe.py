@@ -15,10 +15,10 @@ NEB_JSON_KEYS = ("barrier_ev", "barrier_back_ev", "converged", "iterations", "en
 def neb_summary(path: Path, tolerance_ev: float | None = None) -> dict:
     """The ``parse-neb`` record of one neb.x output (plus climbing image and coordinates).
 
-    ``band_problem`` says why the band is no barrier (:func:`sseflows.core.neb_band.
+    ``band_problem`` says why the band is no barrier (:func:`sseflows.core.neb.
     band_problem` with ``tolerance_ev``, eV); the barriers are then None.
     """
-    from sseflows.core.neb_band import BAND_TOLERANCE_EV, band_problem
+    from sseflows.core.neb import BAND_TOLERANCE_EV, band_problem
     from sseflows.qe.parsers import parse_neb_output
 
     result = parse_neb_output(path)

@@ -1,1 +1,5 @@
-"""Domain types shared by every tier; no I/O here."""
+"""Domain types and pure science shared by every tier, no I/O: candidates and labels
+(``candidate``, ``label``), the two kinds of error (``errors``), tier documents
+(``documents``), structure checks and simplifications (``checks``, ``simplify``,
+``oxidation``), Li hops, vacancy supercells and NEB images (``hops``, ``supercell``,
+``images``) and NEB bands with their checks and document (``neb``)."""

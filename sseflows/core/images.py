@@ -13,6 +13,8 @@ import numpy as np
 from pymatgen.core import Lattice, Structure
 
 METHODS = ("linear", "idpp", "bvse")
+NO_BVSE_PATH = "linear (no BVSE path)"
+BVSE_PATH_OFF = "linear (BVSE path did not join the endpoints)"
 
 
 def resample_by_arc_length(points: np.ndarray, n: int) -> np.ndarray:
@@ -162,3 +164,32 @@ def interpolate_images(
             raise ValueError('The "bvse" image method needs li_path_cart (the BVSE Li path).')
         images = _bvse_images(initial, final, n_images, moving_index, li_path_cart)
     return [initial.copy(), *images[1:-1], final.copy()]
+
+
+def seed_images(
+    initial: Structure,
+    final: Structure,
+    n_images: int,
+    moving_index: int,
+    method: str = "auto",
+    li_path_cart: np.ndarray | None = None,
+) -> tuple[list[Structure], str]:
+    """The starting band by ``method`` and what was actually used: the one fallback rule of
+    every NEB engine.
+
+    ``"auto"`` is ``"bvse"`` when a BVSE path is given, else ``"linear"``. ``"bvse"``
+    without a path falls back to linear images (recorded :data:`NO_BVSE_PATH`), and so does
+    a path that does not join the endpoints (recorded :data:`BVSE_PATH_OFF`).
+    """
+    path = None if li_path_cart is None else np.asarray(li_path_cart, dtype=float)
+    if method == "auto":
+        method = "bvse" if path is not None else "linear"
+    if method == "bvse" and path is None:
+        return interpolate_images(initial, final, n_images, moving_index), NO_BVSE_PATH
+    args = (initial, final, n_images, moving_index)
+    try:
+        return interpolate_images(*args, method=method, li_path_cart=path), method
+    except ValueError:
+        if method != "bvse":
+            raise
+        return interpolate_images(*args), BVSE_PATH_OFF

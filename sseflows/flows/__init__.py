@@ -1,1 +1,4 @@
-"""sseflows.flows."""
+"""jobflow Flows that chain tiers for one candidate: the screening flow (``screening``:
+MP gate → BVSE gate), the expensive tiers' helpers (``tiers``: NEB and MD Makers, the BVSE
+seed path), failed-input documents (``failures``) and top-k selection between stages
+(``selection``)."""

@@ -5,7 +5,7 @@ every lattice vector ≥ ``min_length`` and the chosen symmetry-distinct Li hop 
 single-vacancy endpoints rattled (symmetry breaking) and relaxed (``tot_charge = -1``) →
 plain NEB → climbing-image restart → band check. A band with an image below the lower
 endpoint gets that image, relaxed, as a new endpoint and runs once more; a band that is
-still no barrier reports none (:meth:`~sseflows.qe.schemas.NebDoc.judged`).
+still no barrier reports none (:meth:`~sseflows.core.neb.NebDoc.judged`).
 
 Every step returns a small dict with ``status`` ("ok" / "failed") and ``reason``; a failed
 step is passed on unchanged, so the last job always outputs a :class:`NebDoc` — with
@@ -26,16 +26,18 @@ import numpy as np
 from jobflow import Flow, Maker, job
 from pymatgen.core import Structure
 
+from sseflows.core.documents import HopDoc
 from sseflows.core.errors import CandidateError, ConfigurationError
-from sseflows.core.hops import enumerate_li_hops, rattle_endpoints, vacancy_endpoints
-from sseflows.core.images import interpolate_images
-from sseflows.core.neb_band import (
+from sseflows.core.hops import rattle_endpoints
+from sseflows.core.images import interpolate_images, seed_images
+from sseflows.core.neb import (
     BAND_TOLERANCE_EV,
+    NebDoc,
     falls_below,
     lowest_inner_image,
     nearer_endpoint,
+    vacancy_hop_setup,
 )
-from sseflows.core.supercell import minimal_supercell_matrix, supercell_lengths
 from sseflows.qe.convergence import QeConvergenceMaker
 from sseflows.qe.jobs import QeRunError
 from sseflows.qe.makers import (
@@ -46,7 +48,6 @@ from sseflows.qe.makers import (
     neb_doc,
 )
 from sseflows.qe.parsers import NebResult
-from sseflows.qe.schemas import HopDoc, NebDoc
 from sseflows.qe.sets import PwInputGenerator
 
 RECOVERABLE = (CandidateError, ConfigurationError, QeRunError)
@@ -182,31 +183,21 @@ def cell_relax_step(
 @guarded
 def endpoints_step(maker: QeNebFlowMaker, candidate_id: str, cell: dict) -> dict:
     """Supercell matrix, the chosen hop and its two unrelaxed vacancy endpoints."""
-    structure: Structure = cell["structure"]
-    hops = enumerate_li_hops(structure, maker.max_hop_length, candidate_id=candidate_id)
-    if not 0 <= maker.hop_index < len(hops):
-        raise CandidateError(
-            candidate_id, f"hop index {maker.hop_index} requested but only {len(hops)} hops exist"
-        )
-    hop = hops[maker.hop_index]
-    try:
-        matrix = minimal_supercell_matrix(
-            structure.lattice, maker.min_length, maker.max_atoms, len(structure)
-        )
-    except ValueError as exc:
-        raise CandidateError(candidate_id, str(exc)) from exc
-    ends = vacancy_endpoints(structure, hop, matrix, candidate_id)
+    setup = vacancy_hop_setup(
+        cell["structure"], candidate_id, maker.hop_index, maker.max_hop_length,
+        min_length=maker.min_length, max_atoms=maker.max_atoms,
+    )  # fmt: skip
     initial, final = rattle_endpoints(
-        ends.initial, ends.final, maker.endpoint_rattle_angstrom, maker.rattle_seed
+        setup.initial, setup.final, maker.endpoint_rattle_angstrom, maker.rattle_seed
     )
     return {
         "status": "ok",
-        "hop": hop.to_doc().model_dump(),
-        "supercell_matrix": np.asarray(matrix).tolist(),
-        "supercell_lengths_angstrom": supercell_lengths(structure.lattice, matrix),
+        "hop": setup.hop.to_doc().model_dump(),
+        "supercell_matrix": setup.supercell_matrix.tolist(),
+        "supercell_lengths_angstrom": setup.supercell_lengths,
         "initial": initial,
         "final": final,
-        "moving_index": ends.moving_index,
+        "moving_index": setup.moving_index,
     }
 
 
@@ -254,22 +245,10 @@ def neb_step(
 
 @guarded
 def _neb(maker, candidate_id, ends, initial, final, conv, li_path_cart) -> NebDoc | dict:
-    n_images = maker.neb_maker.path.n_images
-    method = maker.image_method
-    if method == "auto":
-        method = "bvse" if li_path_cart is not None else "linear"
-    path = None if li_path_cart is None else np.asarray(li_path_cart)
-    used = method  # what the document records
-    if method == "bvse" and path is None:
-        method, used = "linear", "linear (no BVSE path)"
-    args = (initial["structure"], final["structure"], n_images, ends["moving_index"])
-    try:
-        images = interpolate_images(*args, method=method, li_path_cart=path)
-    except ValueError:
-        if method != "bvse":
-            raise
-        used = "linear (BVSE path did not join the endpoints)"
-        images = interpolate_images(*args, method="linear")
+    images, used = seed_images(
+        initial["structure"], final["structure"], maker.neb_maker.path.n_images,
+        ends["moving_index"], maker.image_method, li_path_cart,
+    )  # fmt: skip
     neb = _neb_maker(maker, conv)
     step = f"hop{maker.hop_index}/neb"
     stages = neb.run_neb(images, candidate_id, maker.vacancy_charge, step)
@@ -279,7 +258,7 @@ def _neb(maker, candidate_id, ends, initial, final, conv, li_path_cart) -> NebDo
     ):
         images, record = _replace_endpoint(
             maker, candidate_id, band_structures(images, stages.final), stages.final, conv,
-            method, ends["moving_index"],
+            used, ends["moving_index"],
         )  # fmt: skip
         replacements.append(record)
         stages = neb.run_neb(images, candidate_id, maker.vacancy_charge, f"{step}_replaced")

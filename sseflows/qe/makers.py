@@ -18,12 +18,12 @@ import numpy as np
 from jobflow import Maker, job
 from pymatgen.core import Structure
 
-from sseflows.core.documents import Status
+from sseflows.core.documents import HopDoc, Status
+from sseflows.core.neb import NebDoc
 from sseflows.qe.handlers import SPEC_FILE
 from sseflows.qe.jobs import run_qe
 from sseflows.qe.neb_input import NebPathSettings, make_neb_input
 from sseflows.qe.parsers import NebResult, PwResult
-from sseflows.qe.schemas import HopDoc, NebDoc
 from sseflows.qe.sets import PwInputGenerator
 
 NEB_PREFIX = "hop"

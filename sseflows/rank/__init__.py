@@ -1,1 +1,2 @@
-"""sseflows.rank."""
+"""The ranking stage (models trained on measured conductivities, acquisition and
+cross-candidate selection); empty until the ranking issue lands."""

@@ -1,1 +1,1 @@
-"""sseflows.report."""
+"""What users read: funnel and ranked tables of a campaign (``tables``)."""

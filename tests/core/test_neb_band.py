@@ -7,13 +7,13 @@ import pytest
 from pymatgen.core import Lattice, Structure
 
 from sseflows.core.hops import rattle_endpoints
-from sseflows.core.neb_band import (
+from sseflows.core.neb import (
+    NebDoc,
     band_problem,
     falls_below,
     lowest_inner_image,
     nearer_endpoint,
 )
-from sseflows.qe.schemas import NebDoc
 
 LI2O_CASE = [0.0, -1.2, -1.89, -1.1, 0.0]
 """The issue-9 band shape: the middle image 1.89 eV below both (symmetric) endpoints."""

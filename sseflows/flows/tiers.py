@@ -69,7 +69,7 @@ def make_tier_flow(maker: Maker, candidate: Candidate) -> Flow | Job:
 def neb_maker_for(engine: str, min_length: float, n_images: int) -> Maker:
     """Default NEB tier Maker for ``engine`` (``qe`` or ``chgnet``)."""
     if engine == "chgnet":
-        from sseflows.qe.ml_neb import ChgnetNebMaker
+        from sseflows.forcefields.neb import ChgnetNebMaker
 
         return ChgnetNebMaker(min_length=min_length, n_images=n_images)
     from sseflows.qe.flows import QeNebFlowMaker

@@ -11,10 +11,11 @@ from pymatgen.core import Lattice, Structure
 
 from sseflows.campaign.feedback import label_from_doc
 from sseflows.core.candidate import Candidate
+from sseflows.core.errors import ConfigurationError
 from sseflows.core.hops import rattle_endpoints
-from sseflows.core.neb_band import band_problem, barriers_from_energies, reaction_coordinate
-from sseflows.flows.campaign import bvse_seed_path
-from sseflows.qe.ml_neb import ChgnetNebMaker
+from sseflows.core.neb import band_problem, barriers_from_energies, reaction_coordinate
+from sseflows.flows.tiers import bvse_seed_path
+from sseflows.forcefields.neb import ChgnetNebMaker, ForceFieldNebMaker, force_field_calculator
 from sseflows.stores import build_job_store
 
 
@@ -133,7 +134,7 @@ def test_prepare_and_seed_without_the_potential() -> None:
 
     no_cell = replace(setup, structure=None)
     images, method = maker.seed_images(no_cell)
-    assert method == "linear"  # "bvse" without any path falls back, and says so
+    assert method == "linear (no BVSE path)"  # "bvse" without any path falls back, says so
     assert len(images) == 5
 
 
@@ -207,3 +208,13 @@ def test_prepare_rattles_the_endpoints_before_relaxing(monkeypatch):
     assert shift == pytest.approx([0.02] * len(shift), abs=1e-9)
     hop = rattled.final.cart_coords - rattled.initial.cart_coords
     np.testing.assert_allclose(hop, plain.final.cart_coords - plain.initial.cart_coords, atol=1e-9)
+
+
+def test_force_field_and_device_are_fields():
+    """Another potential or a GPU is a field: the CHGNet Maker only sets defaults, and a
+    potential that cannot be loaded is one configuration sentence."""
+    maker = ChgnetNebMaker()
+    assert isinstance(maker, ForceFieldNebMaker)
+    assert (maker.force_field_name, maker.device, maker.name) == ("CHGNet", "cpu", "chgnet neb")
+    with pytest.raises(ConfigurationError, match="Force field 'NoSuchPotential'"):
+        force_field_calculator("NoSuchPotential", "cpu")

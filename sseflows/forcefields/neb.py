@@ -1,15 +1,18 @@
-"""ML-potential (CHGNet) NEB engine producing the same :class:`NebDoc` as the QE engine.
+"""ML-potential NEB engine producing the same :class:`NebDoc` as the QE engine.
 
 Engine choice: atomate2 0.1.5 has ``ForceFieldNebFromImagesMaker`` (forcefields/neb.py), but
 it runs one optimiser stage with a fixed ``climb`` flag, reports no iteration count, deep-
 copies the calculator per image and returns emmet's ``NebResult``. The published protocol
 needs a plain NEB converged first and then a climbing-image restart, with the iterations of
 both stages counted (the benchmark compares them), so this module drives ASE's NEB
-(:class:`ase.mep.NEB`) with the CHGNet ASE calculator directly. The pretrained weights ship in
-the chgnet wheel (works offline); the model is loaded once per process.
+(:class:`ase.mep.NEB`) with an ASE calculator directly. As in atomate2's force-field Makers,
+the potential is a field (``force_field_name``) and so is the ``device``: CHGNet's pretrained
+weights ship in the chgnet wheel (works offline; its model is loaded once per process and
+device); any other name goes to atomate2's ``ase_calculator``, which downloads weights at
+run time where the network allows it.
 
-CHGNet has no notion of total charge: the Li-vacancy supercell is computed neutral-by-
-construction (one Li atom fewer), the usual practice for ML pre-screening.
+ML potentials have no notion of total charge: the Li-vacancy supercell is computed
+neutral-by-construction (one Li atom fewer), the usual practice for ML pre-screening.
 """
 
 from __future__ import annotations
@@ -26,24 +29,25 @@ from jobflow import Maker, job
 from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
-from sseflows.core.errors import CandidateError
-from sseflows.core.hops import enumerate_li_hops, rattle_endpoints, vacancy_endpoints
-from sseflows.core.images import interpolate_images
-from sseflows.core.neb_band import (
+from sseflows.core.errors import CandidateError, ConfigurationError
+from sseflows.core.hops import rattle_endpoints
+from sseflows.core.images import seed_images
+from sseflows.core.neb import (
     BAND_TOLERANCE_EV,
     BandResult,
+    NebDoc,
     NebSetup,
     barriers_from_energies,
     falls_below,
     lowest_inner_image,
     nearer_endpoint,
     reaction_coordinate,
+    vacancy_hop_setup,
 )
-from sseflows.core.supercell import minimal_supercell_matrix, supercell_lengths
-from sseflows.qe.schemas import NebDoc
 
 if TYPE_CHECKING:
     from ase import Atoms
+    from ase.calculators.calculator import Calculator
     from chgnet.model import CHGNet
 
     from sseflows.core.candidate import Candidate
@@ -51,24 +55,47 @@ if TYPE_CHECKING:
 OPTIMIZERS = ("FIRE", "BFGS")
 
 
-@functools.lru_cache(maxsize=1)
-def _chgnet_model() -> CHGNet:
-    """The pretrained CHGNet model, loaded once per process (CPU)."""
+@functools.lru_cache(maxsize=4)
+def _chgnet_model(device: str) -> CHGNet:
+    """The pretrained CHGNet model, loaded once per process and device."""
     from chgnet.model import CHGNet
 
-    return CHGNet.load(use_device="cpu", verbose=False)
+    return CHGNet.load(use_device=device, verbose=False)
 
 
-def _calculator():
-    from chgnet.model.dynamics import CHGNetCalculator
+def force_field_calculator(force_field_name: str = "CHGNet", device: str = "cpu") -> Calculator:
+    """A fresh ASE calculator of the named potential on ``device`` (one per Atoms object).
 
-    with contextlib.redirect_stdout(io.StringIO()):  # silence "CHGNet will run on cpu"
-        return CHGNetCalculator(model=_chgnet_model(), use_device="cpu", on_isolated_atoms="ignore")
+    Raises:
+        ConfigurationError: the potential cannot be loaded (unknown name, weights that
+            cannot be downloaded here, a device that does not exist).
+    """
+    if force_field_name.lower() == "chgnet":
+        from chgnet.model.dynamics import CHGNetCalculator
+
+        with contextlib.redirect_stdout(io.StringIO()):  # silence "CHGNet will run on cpu"
+            return CHGNetCalculator(
+                model=_chgnet_model(device), use_device=device, on_isolated_atoms="ignore"
+            )
+    from atomate2.forcefields.utils import ase_calculator
+
+    try:
+        calculator = ase_calculator(force_field_name, device=device)
+    except Exception as exc:  # any loader failure is the same configuration problem
+        raise ConfigurationError(
+            f"Force field '{force_field_name}' could not be loaded on '{device}' ({exc}); "
+            "CHGNet ships its weights and works offline."
+        ) from exc
+    if calculator is None:
+        raise ConfigurationError(f"Force field '{force_field_name}' is not known to atomate2.")
+    return calculator
 
 
-def chgnet_energy_ev(structure: Structure) -> float:
-    """CHGNet total energy of one structure, eV (single point)."""
-    return float(_to_atoms(structure).get_potential_energy())
+def potential_energy_ev(
+    structure: Structure, force_field_name: str = "CHGNet", device: str = "cpu"
+) -> float:
+    """Total energy of one structure with the named potential, eV (single point)."""
+    return float(_to_atoms(structure, force_field_name, device).get_potential_energy())
 
 
 def _optimizer(name: str):
@@ -79,26 +106,30 @@ def _optimizer(name: str):
     return {"FIRE": FIRE, "BFGS": BFGS}[name]
 
 
-def _to_atoms(structure: Structure) -> Atoms:
+def _to_atoms(structure: Structure, force_field_name: str, device: str) -> Atoms:
     atoms = AseAtomsAdaptor.get_atoms(structure.copy().remove_oxidation_states())
-    atoms.calc = _calculator()
+    atoms.calc = force_field_calculator(force_field_name, device)
     return atoms
 
 
 @dataclass
-class ChgnetNebMaker(Maker):
-    """CI-NEB barrier of one Li hop with the CHGNet potential (ASE NEB).
+class ForceFieldNebMaker(Maker):
+    """CI-NEB barrier of one Li hop with an ML potential (ASE NEB).
 
     Protocol (as the QE engine): supercell with every periodic image ≥ ``min_length``, one
     Li vacancy, endpoints rattled (symmetry breaking) and relaxed at fixed cell, images
     seeded by ``image_method``, plain NEB to ``fmax_ev_per_angstrom``, then a climbing-image
     restart to the same threshold. A band whose intermediate image falls below the lower
     endpoint gets that image, relaxed, as a new endpoint and is run once more; a band that is
-    still no barrier (:func:`sseflows.core.neb_band.band_problem`) or did not converge
+    still no barrier (:func:`sseflows.core.neb.band_problem`) or did not converge
     reports no barrier (status ``failed``, the band kept).
 
     Attributes:
         name: Job name.
+        force_field_name: The potential (``"CHGNet"``, works offline; other names as
+            atomate2's ``ase_calculator`` knows them). The document's ``engine`` is its
+            name in lower case.
+        device: Where the potential runs (``"cpu"``, ``"cuda"``, ``"cuda:1"``).
         n_images: Intermediate images.
         climbing_image: Restart with the climbing image after the plain NEB.
         fmax_ev_per_angstrom: NEB force threshold, eV/Å.
@@ -122,13 +153,15 @@ class ChgnetNebMaker(Maker):
             and run the band once more.
         image_method: ``"bvse"`` (the moving Li on the BVSE path of hop ``hop_index``,
             given as ``li_path_cart`` by the flow that composes the BVSE and NEB tiers,
-            :func:`sseflows.flows.campaign.bvse_seed_path`; falls back to ``"linear"``
+            :func:`sseflows.flows.tiers.bvse_seed_path`; falls back to ``"linear"``
             without a path, recorded in ``settings["image_method_used"]``), ``"linear"``
             or ``"idpp"``.
         hop_index: Which distinct hop (shortest first) to compute.
     """
 
-    name: str = "chgnet neb"
+    name: str = "force field neb"
+    force_field_name: str = "CHGNet"
+    device: str = "cpu"
     n_images: int = 5
     climbing_image: bool = True
     fmax_ev_per_angstrom: float = 0.05
@@ -158,7 +191,7 @@ class ChgnetNebMaker(Maker):
             candidate: The candidate (its ordered unit-cell structure).
             li_path_cart: BVSE Li path of that hop in the unit-cell frame, Cartesian Å,
                 unwrapped from site A to site B + jimage of exactly that hop
-                (:func:`sseflows.flows.campaign.bvse_seed_path`).
+                (:func:`sseflows.flows.tiers.bvse_seed_path`).
         """
         return self.compute(candidate, li_path_cart)
 
@@ -170,7 +203,7 @@ class ChgnetNebMaker(Maker):
             return NebDoc(
                 candidate_id=candidate.id,
                 formula=candidate.formula,
-                engine="chgnet",
+                engine=self.force_field_name.lower(),
                 status="failed",
                 reason=str(error),
                 settings=asdict(self),
@@ -197,7 +230,8 @@ class ChgnetNebMaker(Maker):
             "endpoint": which,
             "image": k,
             "below_ev": min(energies[0], energies[-1]) - energies[k],
-            "energy_change_ev": chgnet_energy_ev(relaxed) - old,
+            "energy_change_ev": potential_energy_ev(relaxed, self.force_field_name, self.device)
+            - old,
         }
         return replace(setup, **{which: relaxed}), record
 
@@ -209,57 +243,25 @@ class ChgnetNebMaker(Maker):
                 than ``max_atoms``.
         """
         start = time.perf_counter()
-        structure = candidate.structure
-        if structure is None:
-            raise CandidateError(candidate.id, "it has no structure to compute a barrier on")
-        hops = enumerate_li_hops(structure, self.max_hop_length, self.symprec, candidate.id)
-        if not 0 <= self.hop_index < len(hops):
-            raise CandidateError(
-                candidate.id,
-                f"hop {self.hop_index} was requested but the structure has {len(hops)} "
-                "distinct Li hops",
-            )
-        hop = hops[self.hop_index]
-        try:
-            matrix = minimal_supercell_matrix(
-                structure.lattice, self.min_length, self.max_atoms, len(structure)
-            )
-        except ValueError as error:
-            raise CandidateError(candidate.id, str(error)) from error
-        ends = vacancy_endpoints(structure, hop, matrix, candidate.id)
-        initial, final = ends.initial, ends.final
+        setup = vacancy_hop_setup(
+            candidate.structure, candidate.id, self.hop_index, self.max_hop_length,
+            self.symprec, self.min_length, self.max_atoms,
+        )  # fmt: skip
+        initial, final = setup.initial, setup.final
         if self.relax_endpoints:
             initial, final = rattle_endpoints(
                 initial, final, self.endpoint_rattle_angstrom, self.rattle_seed
             )
             initial, final = self._relax(initial), self._relax(final)
-        return NebSetup(
-            hop=hop,
-            supercell_matrix=matrix,
-            supercell_lengths=supercell_lengths(structure.lattice, matrix),
-            initial=initial,
-            final=final,
-            moving_index=ends.moving_index,
-            wall_s=time.perf_counter() - start,
-            structure=structure,
-        )
+        return replace(setup, initial=initial, final=final, wall_s=time.perf_counter() - start)
 
     def seed_images(self, setup: NebSetup, li_path_cart: Any = None) -> tuple[list[Structure], str]:
-        """Initial band by ``image_method`` and the method actually used (``"bvse"``
-        without a path falls back to ``"linear"``)."""
-        method = self.image_method
-        path = None if li_path_cart is None else np.asarray(li_path_cart, dtype=float)
-        if method == "bvse" and path is None:
-            method = "linear"
-        images = interpolate_images(
-            setup.initial,
-            setup.final,
-            self.n_images,
-            setup.moving_index,
-            method=method,
-            li_path_cart=path if method == "bvse" else None,
-        )
-        return images, method
+        """Initial band by ``image_method`` and the method actually used
+        (:func:`sseflows.core.images.seed_images`, the fallback rule of every engine)."""
+        return seed_images(
+            setup.initial, setup.final, self.n_images, setup.moving_index,
+            self.image_method, li_path_cart,
+        )  # fmt: skip
 
     def run_band(self, seeds: list[Structure]) -> BandResult:
         """Plain NEB to ``fmax_ev_per_angstrom``, then the climbing-image restart (only
@@ -267,7 +269,7 @@ class ChgnetNebMaker(Maker):
         from ase.mep import NEB
 
         start = time.perf_counter()
-        atoms = [_to_atoms(image) for image in seeds]
+        atoms = [_to_atoms(image, self.force_field_name, self.device) for image in seeds]
         band = NEB(atoms, k=self.spring_constant, climb=False, method=self.neb_method)
         optimizer_class = _optimizer(self.optimizer)
         plain = optimizer_class(band, logfile=None)
@@ -320,7 +322,7 @@ class ChgnetNebMaker(Maker):
         doc = NebDoc(
             candidate_id=candidate.id,
             formula=candidate.formula,
-            engine="chgnet",
+            engine=self.force_field_name.lower(),
             status="completed",
             reason=f"Candidate '{candidate.id}': CI-NEB barrier {forward:.3f} eV.",
             settings=settings,
@@ -358,7 +360,7 @@ class ChgnetNebMaker(Maker):
     def _relax(self, structure: Structure) -> Structure:
         """Fixed-cell relaxation to ``endpoint_fmax``; species and order kept, the moving
         Li stays unwrapped (ASE does not wrap positions)."""
-        atoms = _to_atoms(structure)
+        atoms = _to_atoms(structure, self.force_field_name, self.device)
         optimizer = _optimizer(self.optimizer)(atoms, logfile=None)
         optimizer.run(fmax=self.endpoint_fmax, steps=self.endpoint_max_steps)
         return Structure(
@@ -367,3 +369,11 @@ class ChgnetNebMaker(Maker):
             structure.lattice.get_fractional_coords(atoms.positions),
             site_properties=structure.site_properties or None,
         )
+
+
+@dataclass
+class ChgnetNebMaker(ForceFieldNebMaker):
+    """:class:`ForceFieldNebMaker` with CHGNet (the default, offline potential)."""
+
+    name: str = "chgnet neb"
+    force_field_name: str = "CHGNet"

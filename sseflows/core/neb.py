@@ -1,0 +1,311 @@
+"""NEB bands for every engine (Quantum ESPRESSO and ML potentials), written once: what a
+band is built on (:class:`NebSetup`), what a finished one holds (:class:`BandResult`),
+whether it is a barrier at all, and the document both engines return (:class:`NebDoc`).
+
+A band is a barrier only when its endpoints are minima of the path and a saddle lies between
+them. Two signs say they are not (the Li2O case of issue 9: endpoints relaxed to a symmetric
+stationary point with zero forces, images sliding 1.89 eV below them):
+
+* an intermediate image lies below the *lower* endpoint by more than ``tolerance_ev``: a
+  lower configuration exists between the endpoints, so the endpoints are not minima;
+* no intermediate image rises to within ``tolerance_ev`` of the *higher* endpoint: the
+  highest image is an endpoint and no saddle was found.
+
+The tolerance (eV, 0.05 by default, a Maker field of each engine) absorbs numerical noise of
+flat bands. Units: energies in eV, any common reference.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from pydantic import Field
+from pymatgen.core import Structure
+
+from sseflows.core.documents import HopDoc, TierDoc
+from sseflows.core.errors import CandidateError
+from sseflows.core.hops import LiHop, enumerate_li_hops, vacancy_endpoints
+from sseflows.core.supercell import minimal_supercell_matrix, supercell_lengths
+
+BAND_TOLERANCE_EV = 0.05
+"""Default tolerance of :func:`band_problem`, eV (the Makers' ``band_tolerance_ev``)."""
+
+
+@dataclass
+class NebSetup:
+    """What a band is built on: the hop, the supercell and the vacancy endpoints.
+
+    Attributes:
+        hop: The hop (unit-cell sites).
+        supercell_matrix: Integer matrix turning the unit cell into the supercell.
+        supercell_lengths: Supercell lattice-vector lengths, Å.
+        initial: Initial endpoint (relaxed when the Maker says so).
+        final: Final endpoint, same atom order, moving Li unwrapped.
+        moving_index: Index of the moving Li.
+        wall_s: Time spent preparing (endpoint relaxations included), s.
+        structure: The unit cell the hop refers to (for its BVSE path).
+    """
+
+    hop: LiHop
+    supercell_matrix: np.ndarray
+    supercell_lengths: list[float]
+    initial: Structure
+    final: Structure
+    moving_index: int
+    wall_s: float
+    structure: Structure | None = None
+
+
+@dataclass
+class BandResult:
+    """A finished NEB band.
+
+    Attributes:
+        images: Final images, endpoints included.
+        energies_ev: Absolute CHGNet energies of the images, eV.
+        plain_iterations: Optimiser steps of the plain NEB.
+        climb_iterations: Optimiser steps of the climbing-image restart.
+        plain_converged: The plain stage reached the force threshold.
+        converged: The last stage that ran reached the force threshold.
+        climbed: The climbing-image stage ran (only ever after a converged plain stage).
+        wall_s: Wall time of both stages, s.
+    """
+
+    images: list[Structure]
+    energies_ev: list[float]
+    plain_iterations: int
+    climb_iterations: int
+    plain_converged: bool
+    converged: bool
+    climbed: bool
+    wall_s: float
+
+    @property
+    def iterations(self) -> int:
+        """NEB iterations of both stages."""
+        return self.plain_iterations + self.climb_iterations
+
+
+def vacancy_hop_setup(
+    structure: Structure | None,
+    candidate_id: str,
+    hop_index: int = 0,
+    max_hop_length: float = 4.5,
+    symprec: float = 0.1,
+    min_length: float = 10.0,
+    max_atoms: int | None = 250,
+) -> NebSetup:
+    """Hop ``hop_index`` (symmetry-distinct, shortest first) of ``structure``, the smallest
+    supercell with every periodic image at least ``min_length`` (Å) apart and the two
+    unrelaxed single-vacancy endpoints: the setup every NEB engine starts from.
+
+    Raises:
+        CandidateError: No structure, no Li, no hop ``hop_index``, or a supercell larger
+            than ``max_atoms``.
+    """
+    if structure is None:
+        raise CandidateError(candidate_id, "it has no structure to compute a barrier on")
+    hops = enumerate_li_hops(structure, max_hop_length, symprec, candidate_id)
+    if not 0 <= hop_index < len(hops):
+        raise CandidateError(
+            candidate_id,
+            f"hop {hop_index} was requested but the structure has {len(hops)} distinct Li hops",
+        )
+    try:
+        matrix = minimal_supercell_matrix(structure.lattice, min_length, max_atoms, len(structure))
+    except ValueError as error:
+        raise CandidateError(candidate_id, str(error)) from error
+    ends = vacancy_endpoints(structure, hops[hop_index], matrix, candidate_id)
+    return NebSetup(
+        hop=hops[hop_index],
+        supercell_matrix=np.asarray(matrix),
+        supercell_lengths=supercell_lengths(structure.lattice, matrix),
+        initial=ends.initial,
+        final=ends.final,
+        moving_index=ends.moving_index,
+        wall_s=0.0,
+        structure=structure,
+    )
+
+
+def barriers_from_energies(energies: list[float] | np.ndarray) -> tuple[float, float]:
+    """Forward and backward barriers (eV) of a path: ``max(E) - E[0]``, ``max(E) - E[-1]``."""
+    values = np.asarray(energies, dtype=float)
+    if values.size < 2:
+        raise ValueError("A barrier needs the energies of at least two images.")
+    top = float(values.max())
+    return top - float(values[0]), top - float(values[-1])
+
+
+def reaction_coordinate(images: list[Structure]) -> list[float]:
+    """Cumulative Cartesian distance (Å) of the whole configuration along the path."""
+    steps = [
+        float(np.linalg.norm(b.cart_coords - a.cart_coords)) for a, b in itertools.pairwise(images)
+    ]
+    return [0.0, *np.cumsum(steps).tolist()]
+
+
+def lowest_inner_image(energies_ev: Sequence[float]) -> int:
+    """Index (in the whole band, endpoints included) of the lowest intermediate image."""
+    values = np.asarray(energies_ev, dtype=float)
+    if values.size < 3:
+        raise ValueError("A band needs at least one intermediate image.")
+    return int(np.argmin(values[1:-1])) + 1
+
+
+def falls_below(energies_ev: Sequence[float], tolerance_ev: float) -> bool:
+    """True when an intermediate image lies below the lower endpoint by more than
+    ``tolerance_ev`` (eV): a better endpoint exists between the two."""
+    values = np.asarray(energies_ev, dtype=float)
+    if values.size < 3:
+        return False
+    return bool(values[lowest_inner_image(values)] < min(values[0], values[-1]) - tolerance_ev)
+
+
+def band_problem(energies_ev: Sequence[float], tolerance_ev: float) -> str | None:
+    """Why the band with these image energies is not a barrier, or None when it is one.
+
+    Args:
+        energies_ev: Energies of all images, endpoints included, eV.
+        tolerance_ev: Energy tolerance of both checks, eV.
+
+    Returns:
+        One phrase naming the image and the energy difference (no trailing period), or None.
+    """
+    values = np.asarray(energies_ev, dtype=float)
+    if values.size < 3:
+        return "the band has no intermediate image"
+    lower, higher = min(values[0], values[-1]), max(values[0], values[-1])
+    k = lowest_inner_image(values)
+    if values[k] < lower - tolerance_ev:
+        return (
+            f"image {k} lies {lower - values[k]:.3f} eV below the lower endpoint "
+            f"(tolerance {tolerance_ev:g} eV), so the endpoints are not minima"
+        )
+    top = float(values[1:-1].max())
+    if top < higher - tolerance_ev:
+        end = "first" if values[0] >= values[-1] else "last"
+        return (
+            f"the highest image is the {end} endpoint: every intermediate image lies at least "
+            f"{higher - top:.3f} eV below it (tolerance {tolerance_ev:g} eV), so no saddle "
+            "was found"
+        )
+    return None
+
+
+def nearer_endpoint(image_index: int, n_images_total: int, energies_ev: Sequence[float]) -> str:
+    """Which endpoint a lower image should replace: the one nearer along the band, on a tie
+    the higher in energy, on a second tie the first (``"initial"`` or ``"final"``)."""
+    last = n_images_total - 1
+    if image_index * 2 < last:
+        return "initial"
+    if image_index * 2 > last:
+        return "final"
+    return "final" if energies_ev[-1] > energies_ev[0] else "initial"
+
+
+class NebDoc(TierDoc):
+    """A Li migration barrier from a (CI-)NEB calculation.
+
+    Arrays (image positions, path coordinates) live in the JobStore ``data`` store under
+    ``images``; the document keeps the scalars. ``barrier_ev`` is reported only from a
+    converged band that passes :func:`sseflows.core.neb.band_problem`; otherwise the
+    status is ``failed``, the reason says why, and the band (``energies_ev``, ``images``)
+    is kept for inspection.
+    """
+
+    tier: str = "neb"
+    engine: str = Field(
+        default="qe", description="Energy engine: 'qe', or the force field's name in lower case."
+    )
+    hop: HopDoc | None = Field(default=None, description="The hop this barrier belongs to.")
+    supercell_matrix: list[list[int]] | None = Field(
+        default=None, description="Integer matrix turning the unit cell into the supercell."
+    )
+    supercell_lengths_angstrom: list[float] | None = Field(
+        default=None, description="Lattice-vector lengths of the supercell, Å."
+    )
+    n_images: int | None = Field(default=None, description="Intermediate images.")
+    energies_ev: list[float] = Field(
+        default_factory=list, description="Image energies relative to the first image, eV."
+    )
+    reaction_coordinate_angstrom: list[float] = Field(
+        default_factory=list, description="Cumulative path length at each image, Å."
+    )
+    barrier_ev: float | None = Field(default=None, description="Forward barrier, eV.")
+    barrier_back_ev: float | None = Field(default=None, description="Backward barrier, eV.")
+    converged: bool = Field(
+        default=False,
+        description="The final stage (the climbing-image restart when it ran, else the plain "
+        "NEB) reached the force threshold.",
+    )
+    climbing_image: bool = Field(
+        default=False,
+        description="The climbing-image stage ran; it starts only after the plain stage converged.",
+    )
+    plain_converged: bool = Field(
+        default=False, description="The plain (non-climbing) NEB reached the force threshold."
+    )
+    plain_iterations: int | None = Field(
+        default=None, description="NEB iterations of the plain stage."
+    )
+    climb_iterations: int | None = Field(
+        default=None, description="NEB iterations of the climbing-image stage (0 when skipped)."
+    )
+    iterations: int | None = Field(
+        default=None,
+        description="NEB iterations of all stages: plain_iterations + climb_iterations.",
+    )
+    wall_s: float | None = Field(default=None, description="Wall time of the NEB, s.")
+    endpoint_rattle_angstrom: float = Field(
+        default=0.0,
+        description="Random displacement of every endpoint atom before the endpoint "
+        "relaxations (symmetry breaking), Å; 0 when none was applied.",
+    )
+    endpoint_replacements: list[dict] = Field(
+        default_factory=list,
+        description="Endpoints replaced by a relaxed image that lay below them, in order: "
+        "'endpoint' (initial/final), 'image' (its index), 'below_ev' (how far below the "
+        "lower endpoint it lay, eV) and 'energy_change_ev' of the replaced endpoint (eV).",
+    )
+    images: list[dict] | None = Field(
+        default=None, description="Image structures (as dicts); stored in the data store."
+    )
+
+    def judged(self, tolerance_ev: float, unconverged: str = "the NEB did not converge") -> NebDoc:
+        """This document if its band is a converged barrier, else withheld with the reason:
+        the band check first (:func:`~sseflows.core.neb.band_problem`, naming an endpoint
+        replacement already tried), then ``unconverged`` (a phrase) when it did not converge.
+        """
+        problem = band_problem(self.energies_ev, tolerance_ev) if self.energies_ev else None
+        if problem is not None:
+            again = ""
+            if self.endpoint_replacements:
+                last = self.endpoint_replacements[-1]
+                again = (
+                    f", also after the {last['endpoint']} endpoint was replaced by relaxed "
+                    f"image {last['image']}"
+                )
+            return self.withhold_barrier(
+                f"Candidate '{self.candidate_id}': {problem}{again}; no barrier is reported "
+                "(the band is kept for inspection)."
+            )
+        if not self.converged:
+            return self.withhold_barrier(
+                f"Candidate '{self.candidate_id}': {unconverged}, so no barrier is reported."
+            )
+        return self
+
+    def withhold_barrier(self, reason: str) -> NebDoc:
+        """This document as ``failed`` with ``reason`` and no barrier; the band is kept."""
+        return self.model_copy(
+            update={
+                "status": "failed",
+                "reason": reason,
+                "barrier_ev": None,
+                "barrier_back_ev": None,
+            }
+        )
