@@ -17,9 +17,11 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from jobflow import Flow, JobStore
+from jobflow import Flow, JobStore, Maker
 
+from sseflows.campaign.plan import Plan, plan_flows
 from sseflows.core.errors import ConfigurationError
+from sseflows.data.readers import CandidateSet
 
 
 def load_launchpad(path: str | Path | None = None):
@@ -41,10 +43,14 @@ def load_launchpad(path: str | Path | None = None):
         return check_launchpad(launchpad, str(path))
     embedded = os.environ.get("MONGOMOCK_SERVERSTORE_FILE")
     if embedded:
-        if not Path(embedded).is_file():  # mongomock-persistence needs an existing file
+        new = not Path(embedded).is_file()
+        if new:  # mongomock-persistence needs an existing file
             Path(embedded).parent.mkdir(parents=True, exist_ok=True)
             Path(embedded).write_text("{}")
-        return LaunchPad()
+        launchpad = LaunchPad()
+        if new:  # a new embedded LaunchPad is initialised, as `lpad reset` would
+            launchpad.reset("", require_password=False)
+        return launchpad
     return check_launchpad(LaunchPad.auto_load(), "the FireWorks LaunchPad file")
 
 
@@ -76,6 +82,17 @@ def check_launchpad(launchpad, where: str):
             setting=setting,
         )
     return launchpad
+
+
+def submit_candidates(
+    candidate_set: CandidateSet, maker: Maker, launchpad, store: JobStore, fresh: bool = False
+) -> Plan:
+    """Plan ``candidate_set`` through ``maker`` (:func:`sseflows.campaign.plan.plan_flows`:
+    result keys, stored results skipped) and add the planned flows to ``launchpad``, with
+    ``store`` embedded for the workers; returns the plan."""
+    plan = plan_flows(candidate_set, maker, store, fresh=fresh)
+    submit_flows(plan.flows, launchpad, store=store)
+    return plan
 
 
 def submit_flows(

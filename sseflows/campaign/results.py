@@ -49,7 +49,7 @@ def query_tier_docs(
     docs = store.docs_store.query(criteria, properties=["output", "uuid", "metadata"])
     outputs = [
         d["output"]
-        | {"job_uuid": d.get("uuid"), "screen_key": d.get("metadata", {}).get("screen_key")}
+        | {"job_uuid": d.get("uuid"), "result_key": d.get("metadata", {}).get("result_key")}
         for d in docs
     ]
     return sorted(outputs, key=lambda o: str(o.get("created_at", "")), reverse=True)

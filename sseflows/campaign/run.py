@@ -19,8 +19,9 @@ from jobflow import JobStore, Maker
 
 from sseflows.campaign.feedback import computed_labels
 from sseflows.campaign.local import FlowRun, run_flows
-from sseflows.campaign.results import latest_by_candidate, query_tier_docs
-from sseflows.campaign.screen import ScreenReport, screen_candidates, screen_key
+from sseflows.campaign.plan import plan_flows, stored_docs_by_key
+from sseflows.campaign.results import latest_by_candidate
+from sseflows.campaign.screen import ScreenReport, screen_candidates
 from sseflows.campaign.spec import CampaignSpec
 from sseflows.data.readers import CandidateSet
 from sseflows.flows.screening import ScreeningFlowMaker
@@ -110,21 +111,15 @@ def run_tier(
     on_done: Callable[[FlowRun], None] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Run ``maker`` for the ``chosen`` candidates (reusing stored results); their docs."""
-    by_id = {c.id: c for c in candidate_set.candidates}
-    keys = {cid: screen_key(by_id[cid], maker) for cid in chosen}
-    flows = []
-    for cid in chosen:
-        if not fresh and query_tier_docs(store, tier=tier, metadata={"result_key": keys[cid]}):
-            continue
-        flow = make_tier_flow(maker, by_id[cid])
-        flow.update_metadata({"candidate_id": cid, "result_key": keys[cid]})
-        flows.append((cid, flow))
-    run_flows(flows, store, workers=workers, on_done=on_done)
+    plan = plan_flows(
+        candidate_set, maker, store, build=lambda c: make_tier_flow(maker, c), tier=tier,
+        only=chosen, fresh=fresh,
+    )  # fmt: skip
+    run_flows(plan.flows, store, workers=workers, on_done=on_done)
+    stored = stored_docs_by_key(store, plan.keys.values(), tier)
     docs: dict[str, dict[str, Any]] = {}
-    for cid in chosen:
-        found = latest_by_candidate(
-            query_tier_docs(store, tier=tier, metadata={"result_key": keys[cid]})
-        )
+    for cid, key in plan.keys.items():
+        found = latest_by_candidate(stored.get(key, []))
         if cid in found:
             docs[cid] = found[cid][tier]
     return docs

@@ -1,59 +1,27 @@
 """Screen a set of candidates through the cheap gates and summarise the funnel.
 
-Resuming is automatic: every flow is tagged with a *screen key* (a hash of the candidate's
-structure and known properties and of the gate settings). A candidate whose key already
-has documents in the store is not recomputed; change a setting or the structure and it is.
+Resuming is automatic: the flows come from :func:`sseflows.campaign.plan.plan_flows`, so a
+candidate whose result key already has documents in the store (computed here or by a
+FireWorks worker) is not recomputed; change a setting or the structure and it is.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from jobflow import Flow, JobStore, Maker
-from monty.json import jsanitize
+from jobflow import JobStore
 
 from sseflows.campaign.local import FlowRun, run_flows
-from sseflows.campaign.results import (
-    latest_by_candidate,
-    query_tier_docs,
-    rank_records,
-    summarize_candidate,
-)
-from sseflows.core.candidate import Candidate
+from sseflows.campaign.plan import plan_flows, stored_docs_by_key
+from sseflows.campaign.results import latest_by_candidate, rank_records, summarize_candidate
 from sseflows.core.documents import PROCEEDS
 from sseflows.data.readers import CandidateSet, MergeRecord
-from sseflows.flows.failures import record_input_failure
 from sseflows.flows.screening import ScreeningFlowMaker
-
-
-def screen_key(candidate: Candidate, maker: Maker) -> str:
-    """Hash of what determines a candidate's result in a tier (structure, props, settings)."""
-    payload = {
-        "structure": candidate.structure.as_dict() if candidate.structure is not None else None,
-        "mp_id": candidate.mp_id,
-        "e_hull": candidate.e_hull_ev_per_atom,
-        "gap": candidate.band_gap_ev,
-        "maker": maker.as_dict(),
-    }
-    text = json.dumps(jsanitize(payload, strict=False, allow_bson=False), sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
-
-
-def failure_key(candidate_id: str, source: str, reason: str) -> str:
-    """Screen key of a candidate that could not be read."""
-    return hashlib.sha256(f"{candidate_id}|{source}|{reason}".encode()).hexdigest()[:24]
-
-
-def docs_by_screen_key(store: JobStore, keys: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
-    """Stored tier documents grouped by screen key, newest first, in one query."""
-    grouped: dict[str, list[dict[str, Any]]] = {}
-    for doc in query_tier_docs(store, metadata={"screen_key": {"$in": list(keys)}}):
-        grouped.setdefault(doc["screen_key"], []).append(doc)
-    return grouped
+from sseflows.gates.bvse.maker import BVSEGateMaker
+from sseflows.gates.mp.maker import MPGateMaker
+from sseflows.settings import Settings
 
 
 @dataclass
@@ -109,41 +77,19 @@ def screen_candidates(
         store: Connected campaign JobStore.
         maker: Screening flow Maker (default settings when None).
         workers: Worker processes for the per-candidate flows.
-        fresh: Recompute even when results with the same screen key exist.
+        fresh: Recompute even when results with the same result key exist.
         on_done: Progress callback, called once per candidate.
     """
     maker = maker or ScreeningFlowMaker()
-    keys = {f.candidate_id: failure_key(f.candidate_id, f.source, f.reason)
-            for f in candidate_set.failures}  # fmt: skip
-    keys |= {c.id: screen_key(c, maker) for c in candidate_set.candidates}
-    stored = {} if fresh else docs_by_screen_key(store, keys.values())
-    flows: list[tuple[str, Flow]] = []
-    reused: list[str] = []
-
-    for failure in candidate_set.failures:
-        key = keys[failure.candidate_id]
-        if key in stored:
-            reused.append(failure.candidate_id)
-            continue
-        job = record_input_failure(failure.candidate_id, failure.source, failure.reason)
-        flow = Flow([job], name=f"input {failure.candidate_id}")
-        flow.update_metadata({"screen_key": key, "candidate_id": failure.candidate_id})
-        flows.append((failure.candidate_id, flow))
-    for candidate in candidate_set.candidates:
-        key = keys[candidate.id]
-        if key in stored:
-            reused.append(candidate.id)
-            continue
-        flow = maker.make(candidate)
-        flow.update_metadata({"screen_key": key, "candidate_id": candidate.id})
-        flows.append((candidate.id, flow))
+    plan = plan_flows(candidate_set, maker, store, fresh=fresh)
+    keys, flows, reused = plan.keys, plan.flows, plan.reused
 
     for cid in reused:
         if on_done:
             on_done(FlowRun(key=cid, finished=True))
     runs = run_flows(flows, store, workers=workers, on_done=on_done)
 
-    stored = docs_by_screen_key(store, keys.values())
+    stored = stored_docs_by_key(store, keys.values())
     tier_docs: dict[str, dict[str, dict]] = {}
     for cid, key in keys.items():
         tier_docs[cid] = latest_by_candidate(stored.get(key, [])).get(cid, {})
@@ -167,4 +113,19 @@ def screen_candidates(
         reused=reused,
         crashed=crashed,
         tier_docs=tier_docs,
+    )
+
+
+def build_screening_maker(settings: Settings) -> ScreeningFlowMaker:
+    """The screening flow Maker with the gate thresholds of ``settings``."""
+    return ScreeningFlowMaker(
+        mp_gate=MPGateMaker(
+            e_hull_max_ev_per_atom=settings.e_hull_max_ev_per_atom,
+            band_gap_min_ev=settings.band_gap_min_ev,
+            missing_policy=settings.mp_missing_policy,
+            snapshot=settings.mp_snapshot,
+        ),
+        bvse_gate=BVSEGateMaker(
+            ea_max_ev=settings.bvse_ea_max_ev, timeout_s=settings.bvse_timeout_s
+        ),
     )

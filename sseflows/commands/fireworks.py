@@ -21,8 +21,8 @@ def submit(
     ea: float | None = typer.Option(None, "--ea", help="Max BVSE barrier, eV."),
 ) -> None:
     """Add one screening workflow per candidate to the FireWorks LaunchPad."""
-    from sseflows.campaign.fireworks import load_launchpad, submit_flows
-    from sseflows.commands.screen import build_screening_maker
+    from sseflows.campaign.fireworks import load_launchpad, submit_candidates
+    from sseflows.campaign.screen import build_screening_maker
     from sseflows.data.readers import read_candidates
     from sseflows.settings import load_settings
     from sseflows.stores import build_job_store
@@ -39,14 +39,17 @@ def submit(
         lp = load_launchpad(launchpad)
         candidate_set = read_candidates(list(paths or []), csv=candidates)
         maker = build_screening_maker(settings)
-        flows = [(c.id, maker.make(c)) for c in candidate_set.candidates]
-        submitted = submit_flows(flows, lp, store=build_job_store(settings.db))
+        store = build_job_store(settings.db)
+        store.connect()
+        plan = submit_candidates(candidate_set, maker, lp, store)
     except ConfigurationError as exc:
         typer.echo(f"Configuration error: {exc}", err=True)
         raise typer.Exit(2) from exc
     for failure in candidate_set.failures:
-        console.print(f"[red]not submitted[/red] {failure.reason}")
-    console.print(f"submitted {len(submitted)} workflow(s) to the LaunchPad")
+        console.print(f"[red]unreadable[/red] {failure.reason}")
+    if plan.reused:
+        console.print(f"{len(plan.reused)} candidate(s) already have stored results")
+    console.print(f"submitted {len(plan.flows)} workflow(s) to the LaunchPad")
 
 
 def worker(

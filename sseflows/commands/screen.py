@@ -12,35 +12,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from sseflows.core.errors import ConfigurationError
-from sseflows.settings import Settings
 
 if TYPE_CHECKING:
     from sseflows.campaign.screen import ScreenReport
-    from sseflows.flows.screening import ScreeningFlowMaker
 
 
 def wide_console() -> Console:
     """A console for tables: the terminal's width, or 160 columns when piped or logged."""
     return Console() if sys.stdout.isatty() else Console(width=160)
-
-
-def build_screening_maker(settings: Settings) -> ScreeningFlowMaker:
-    """The screening flow Maker with the gate thresholds of ``settings``."""
-    from sseflows.flows.screening import ScreeningFlowMaker
-    from sseflows.gates.bvse.maker import BVSEGateMaker
-    from sseflows.gates.mp.maker import MPGateMaker
-
-    return ScreeningFlowMaker(
-        mp_gate=MPGateMaker(
-            e_hull_max_ev_per_atom=settings.e_hull_max_ev_per_atom,
-            band_gap_min_ev=settings.band_gap_min_ev,
-            missing_policy=settings.mp_missing_policy,
-            snapshot=settings.mp_snapshot,
-        ),
-        bvse_gate=BVSEGateMaker(
-            ea_max_ev=settings.bvse_ea_max_ev, timeout_s=settings.bvse_timeout_s
-        ),
-    )
 
 
 def run_screen(
@@ -58,7 +37,7 @@ def run_screen(
 ) -> ScreenReport:
     """Body of ``sseflows screen`` (also used by ``sseflows demo``); returns the report."""
     from sseflows.campaign.results import SCREEN_RECORD_KEYS
-    from sseflows.campaign.screen import screen_candidates
+    from sseflows.campaign.screen import build_screening_maker, screen_candidates
     from sseflows.data.readers import read_candidates
     from sseflows.gates.mp.sources import build_mp_source
     from sseflows.report.tables import print_screen_report

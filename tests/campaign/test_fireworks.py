@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import DEMO_SNAPSHOT
+from tests.conftest import DEMO_SNAPSHOT, write_pool
 
 SCRIPT = """
 import json, sys
@@ -114,3 +114,30 @@ def test_gate_drop_defuses_later_fireworks(tmp_path: Path) -> None:
     assert result["states"]["mp gate unstable"] == "COMPLETED"
     assert result["states"]["bvse gate unstable"] == "DEFUSED"
     assert result["states"]["bvse gate good"] == "COMPLETED"
+
+
+def test_screen_reuses_what_a_fireworks_worker_computed(tmp_path: Path) -> None:
+    """``sseflows submit`` plans with the same result keys as ``sseflows screen``: after a
+    worker ran the submitted workflows, ``screen`` with the same settings recomputes
+    nothing, and a second ``submit`` submits nothing."""
+    pool = write_pool(tmp_path / "pool", ["Li2O", "LiCl"])
+    (pool / "broken.cif").write_text("data_x\nnot a cif\n")
+    env = dict(os.environ, MONGOMOCK_SERVERSTORE_FILE=str(tmp_path / "fw.json"))
+    env["SSEFLOWS_CONFIG"] = str(tmp_path / "none.yaml")
+    common = ["--store", str(tmp_path / "db"), "--mp-snapshot", str(DEMO_SNAPSHOT)]
+
+    def sseflows(*args: str) -> str:
+        command = [sys.executable, "-c", "from sseflows.cli import app; app()", *args]
+        run = subprocess.run(
+            command, env=env, capture_output=True, text=True, cwd=tmp_path, timeout=600
+        )
+        assert run.returncode == 0, run.stdout + run.stderr[-3000:]
+        return run.stdout
+
+    assert "submitted 3 workflow(s)" in sseflows("submit", str(pool), *common)
+    sseflows("worker", "--launch-dir", str(tmp_path / "launches"))
+    screened = sseflows("screen", str(pool), *common, "--workers", "1")
+    assert "reused stored results for 3 candidate(s)" in screened
+    again = sseflows("submit", str(pool), *common)
+    assert "3 candidate(s) already have stored results" in again
+    assert "submitted 0 workflow(s)" in again
