@@ -7,8 +7,6 @@ from pathlib import Path
 
 import typer
 
-from sseflows.core.errors import CandidateError
-
 JSON_KEYS = ("formula", "e1d_ev", "e2d_ev", "e3d_ev", "gate_ea_ev", "path_points")
 """Keys of the ``--json`` record, in order."""
 
@@ -38,23 +36,19 @@ def bvse(
 
     resolution = resolution or DEFAULT_RESOLUTION_ANGSTROM
     limit = timeout if timeout is not None else load_settings().bvse_timeout_s
-    try:
-        candidate = read_structure_file(cif)
-        kwargs = {"resolution": resolution, "compute_path": True}
-        if limit > 0:
-            ev = run_with_time_limit(
-                evaluate_structure,
-                candidate.structure,
-                candidate.id,
-                timeout_s=limit,
-                candidate_id=candidate.id,
-                **kwargs,
-            )
-        else:
-            ev = evaluate_structure(candidate.structure, candidate.id, **kwargs)
-    except CandidateError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(1) from None
+    candidate = read_structure_file(cif)
+    kwargs = {"resolution": resolution, "compute_path": True}
+    if limit > 0:
+        ev = run_with_time_limit(
+            evaluate_structure,
+            candidate.structure,
+            candidate.id,
+            timeout_s=limit,
+            candidate_id=candidate.id,
+            **kwargs,
+        )
+    else:
+        ev = evaluate_structure(candidate.structure, candidate.id, **kwargs)
     result = ev.result
     barrier, dim = gate_barrier(result)
     record = {

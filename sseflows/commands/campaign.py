@@ -41,28 +41,24 @@ def run(
     from sseflows.stores import build_job_store
 
     console = wide_console()
-    try:
-        spec = load_campaign_spec(spec_path)
-        settings = load_settings(db=store, mp_snapshot=mp_snapshot, workers=workers)
-        makers = CampaignMakers.from_spec(spec, settings.mp_snapshot, neb_engine, min_length)
-        if neb_top_k is not None:
-            makers = replace(makers, neb_top_k=neb_top_k)
-        if md_top_k is not None:
-            makers = replace(makers, md_top_k=md_top_k)
-        for path in paths or []:
-            if not path.exists():
-                raise ConfigurationError(f"Input path {path} does not exist.")
-        candidate_set = read_candidates(list(paths or []), csv=candidates)
-        job_store = build_job_store(settings.db)
-        job_store.connect()
-        with open_label_store(settings.db) as labels:
-            report = run_campaign(
-                makers, candidate_set, job_store, workers=settings.n_workers, fresh=fresh,
-                campaign=spec.name, label_store=labels,
-            )  # fmt: skip
-    except ConfigurationError as exc:
-        typer.echo(f"Configuration error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+    spec = load_campaign_spec(spec_path)
+    settings = load_settings(db=store, mp_snapshot=mp_snapshot, workers=workers)
+    makers = CampaignMakers.from_spec(spec, settings.mp_snapshot, neb_engine, min_length)
+    if neb_top_k is not None:
+        makers = replace(makers, neb_top_k=neb_top_k)
+    if md_top_k is not None:
+        makers = replace(makers, md_top_k=md_top_k)
+    for path in paths or []:
+        if not path.exists():
+            raise ConfigurationError(f"Input path {path} does not exist.")
+    candidate_set = read_candidates(list(paths or []), csv=candidates)
+    job_store = build_job_store(settings.db)
+    job_store.connect()
+    with open_label_store(settings.db) as labels:
+        report = run_campaign(
+            makers, candidate_set, job_store, workers=settings.n_workers, fresh=fresh,
+            campaign=spec.name, label_store=labels,
+        )  # fmt: skip
     print_screen_report(console, report.screen.funnel, report.screen.records)
     for tier, rows in report.tiers.items():
         console.print(f"{tier}: selected {', '.join(report.selected[tier]) or 'none'}")
@@ -79,11 +75,7 @@ def validate(spec_path: Path = typer.Argument(..., help="Campaign spec.")) -> No
     """Check a campaign spec and print what it will run."""
     from sseflows.campaign.spec import load_campaign_spec
 
-    try:
-        spec = load_campaign_spec(spec_path)
-    except ConfigurationError as exc:
-        typer.echo(f"Configuration error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+    spec = load_campaign_spec(spec_path)
     typer.echo(spec.model_dump_json(indent=2))
 
 

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import typer
 
-from sseflows.core.errors import ConfigurationError
-
 
 def demo(
     spec: Path | None = typer.Option(
@@ -26,27 +24,23 @@ def demo(
     from sseflows.commands.screen import run_screen, wide_console
 
     console = wide_console()
-    try:
-        demo_spec = load_demo_spec(spec or default_demo_spec())
-        paths = write_demo_cifs(demo_spec, workdir / "candidates")
-        console.print(f"demo: {len(paths)} candidate files written to {workdir / 'candidates'}")
-        th = demo_spec.thresholds
-        report = run_screen(
-            [workdir / "candidates"],
-            mp_snapshot=str(demo_spec.mp_snapshot) if demo_spec.mp_snapshot else None,
-            ehull=th.get("e_hull_max_ev_per_atom"),
-            gap=th.get("band_gap_min_ev"),
-            ea=th.get("bvse_ea_max_ev"),
-            store_spec=store,
-            workers=workers,
-            json_out=json_out,
-            console=console,
-        )
-        if neb and demo_spec.neb is not None:
-            _demo_neb(demo_spec, report, workdir / "candidates", store, console)
-    except ConfigurationError as exc:
-        typer.echo(f"Configuration error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+    demo_spec = load_demo_spec(spec or default_demo_spec())
+    paths = write_demo_cifs(demo_spec, workdir / "candidates")
+    console.print(f"demo: {len(paths)} candidate files written to {workdir / 'candidates'}")
+    th = demo_spec.thresholds
+    report = run_screen(
+        [workdir / "candidates"],
+        mp_snapshot=str(demo_spec.mp_snapshot) if demo_spec.mp_snapshot else None,
+        ehull=th.get("e_hull_max_ev_per_atom"),
+        gap=th.get("band_gap_min_ev"),
+        ea=th.get("bvse_ea_max_ev"),
+        store_spec=store,
+        workers=workers,
+        json_out=json_out,
+        console=console,
+    )
+    if neb and demo_spec.neb is not None:
+        _demo_neb(demo_spec, report, workdir / "candidates", store, console)
     raise typer.Exit(0)
 
 

@@ -7,8 +7,6 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from sseflows.core.errors import ConfigurationError
-
 
 def submit(
     paths: list[Path] = typer.Argument(None, help="CIF files or folders of structures."),
@@ -28,23 +26,19 @@ def submit(
     from sseflows.stores import build_job_store
 
     console = Console()
-    try:
-        settings = load_settings(
-            db=store,
-            mp_snapshot=mp_snapshot,
-            e_hull_max_ev_per_atom=ehull,
-            band_gap_min_ev=gap,
-            bvse_ea_max_ev=ea,
-        )
-        lp = load_launchpad(launchpad)
-        candidate_set = read_candidates(list(paths or []), csv=candidates)
-        maker = build_screening_maker(settings)
-        store = build_job_store(settings.db)
-        store.connect()
-        plan = submit_candidates(candidate_set, maker, lp, store)
-    except ConfigurationError as exc:
-        typer.echo(f"Configuration error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+    settings = load_settings(
+        db=store,
+        mp_snapshot=mp_snapshot,
+        e_hull_max_ev_per_atom=ehull,
+        band_gap_min_ev=gap,
+        bvse_ea_max_ev=ea,
+    )
+    lp = load_launchpad(launchpad)
+    candidate_set = read_candidates(list(paths or []), csv=candidates)
+    maker = build_screening_maker(settings)
+    store = build_job_store(settings.db)
+    store.connect()
+    plan = submit_candidates(candidate_set, maker, lp, store)
     for failure in candidate_set.failures:
         console.print(f"[red]unreadable[/red] {failure.reason}")
     if plan.reused:
@@ -60,11 +54,7 @@ def worker(
     """Run ready Fireworks on this machine (what a cluster job script calls)."""
     from sseflows.campaign.fireworks import launch_local_worker, load_launchpad
 
-    try:
-        launch_local_worker(load_launchpad(launchpad), nlaunches=nlaunches, launch_dir=launch_dir)
-    except ConfigurationError as exc:
-        typer.echo(f"Configuration error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+    launch_local_worker(load_launchpad(launchpad), nlaunches=nlaunches, launch_dir=launch_dir)
 
 
 def register(app: typer.Typer) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import typer
 
-from sseflows.core.errors import CandidateError, ConfigurationError
+from sseflows.core.errors import CandidateError
 from sseflows.core.images import METHODS
 
 
@@ -120,14 +120,10 @@ def neb(
         raise typer.Exit(2)
     if not bvse_path:
         image_method = "linear"
-    try:
-        candidate = read_structure_file(cif)
-        hops = enumerate_li_hops(candidate.structure, candidate_id=candidate.id)
-        if hop >= len(hops):
-            raise CandidateError(candidate.id, f"--hop {hop} requested but {len(hops)} hops exist")
-    except CandidateError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(1) from None
+    candidate = read_structure_file(cif)
+    hops = enumerate_li_hops(candidate.structure, candidate_id=candidate.id)
+    if hop >= len(hops):
+        raise CandidateError(candidate.id, f"--hop {hop} requested but {len(hops)} hops exist")
     path = _li_path(candidate.structure, hops[hop]) if image_method == "bvse" else None
     if engine == "chgnet":
         from sseflows.forcefields.neb import ChgnetNebMaker
@@ -143,11 +139,7 @@ def neb(
             image_method,
         )  # fmt: skip
         flow = maker.make(candidate.structure, candidate.id, path)
-    try:
-        responses = run_locally(flow, store=build_job_store(store), create_folders=False)
-    except ConfigurationError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(1) from None
+    responses = run_locally(flow, store=build_job_store(store), create_folders=False)
     doc = responses[flow.output.uuid][1].output
     record = doc.model_dump(mode="json", exclude={"images"})
     if json_out:

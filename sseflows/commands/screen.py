@@ -137,22 +137,18 @@ def screen(
     if not paths and candidates is None:
         typer.echo("Give structure files/folders or --candidates CSV.", err=True)
         raise typer.Exit(2)
-    try:
-        run_screen(
-            list(paths or []),
-            candidates,
-            mp_snapshot,
-            ehull,
-            gap,
-            ea,
-            store,
-            workers,
-            json_out,
-            fresh,
-        )
-    except ConfigurationError as exc:
-        typer.echo(f"Configuration error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+    run_screen(
+        list(paths or []),
+        candidates,
+        mp_snapshot,
+        ehull,
+        gap,
+        ea,
+        store,
+        workers,
+        json_out,
+        fresh,
+    )
     raise typer.Exit(0)
 
 
