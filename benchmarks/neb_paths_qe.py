@@ -21,6 +21,7 @@ from pathlib import Path
 from jobflow import run_locally
 from pymatgen.core import Lattice, Structure
 
+from sseflows.core.candidate import Candidate
 from sseflows.flows.tiers import bvse_seed_path
 from sseflows.qe.flows import QeNebFlowMaker
 from sseflows.qe.makers import QeNebMaker, QeRelaxMaker
@@ -74,7 +75,7 @@ def qe_comparison(pseudo_dir: str, path_thr: float = 0.05, methods=METHODS) -> d
                                 ignore=shutil.ignore_patterns("neb"))  # fmt: skip
             maker = tiny_maker(work, pseudo_dir, method, path_thr)
             seed = bvse_seed_path(structure, 0) if method == "bvse" else None
-            flow = maker.make(structure, "LiF", li_path_cart=seed)
+            flow = maker.make(Candidate.from_structure(structure, "LiF"), li_path_cart=seed)
             store = build_job_store("memory")
             start = time.perf_counter()
             responses = run_locally(flow, store=store, log=False)

@@ -25,10 +25,10 @@ from sseflows.campaign.screen import ScreenReport, screen_candidates
 from sseflows.campaign.spec import CampaignSpec
 from sseflows.data.readers import CandidateSet
 from sseflows.flows.screening import ScreeningFlowMaker
-from sseflows.flows.selection import select_top_k
 from sseflows.flows.tiers import make_tier_flow, neb_maker_for
 from sseflows.gates.bvse.maker import BVSEGateMaker
 from sseflows.gates.mp.maker import MPGateMaker
+from sseflows.rank.selection import RANKERS, select_top_k
 
 NEB_RECORD_KEYS = ("id", "formula", "status", "reason", "engine", "barrier_ev",
                    "barrier_back_ev", "converged", "climbing_image", "iterations")  # fmt: skip
@@ -46,6 +46,8 @@ class CampaignMakers:
     require_e_hull_zero: bool = False
     md: Maker | None = None
     md_top_k: int = 0
+    neb_ranker: str | None = None
+    md_ranker: str | None = None
 
     @classmethod
     def from_spec(
@@ -70,6 +72,7 @@ class CampaignMakers:
             )
             makers.neb_top_k = spec.neb.top_k
             makers.require_e_hull_zero = spec.neb.require_e_hull_zero
+            makers.neb_ranker = spec.neb.ranker
         if spec.md is not None:
             from sseflows.md.makers import MDArrheniusMaker
 
@@ -81,6 +84,7 @@ class CampaignMakers:
                 production_steps=spec.md.production_steps,
             )
             makers.md_top_k = spec.md.top_k
+            makers.md_ranker = spec.md.ranker
         return makers
 
 
@@ -141,14 +145,17 @@ def run_campaign(
         on_done=on_done,
     )  # fmt: skip
     report = CampaignReport(screen=screen)
-    for tier, maker, k, zero, keys in (
-        ("neb", makers.neb, makers.neb_top_k, makers.require_e_hull_zero, NEB_RECORD_KEYS),
-        ("md", makers.md, makers.md_top_k, False, MD_RECORD_KEYS),
-    ):
+    default = "lowest_bvse_barrier" if makers.screening.bvse_gate is not None else "lowest_e_hull"
+    for tier, maker, k, zero, keys, ranker in (
+        ("neb", makers.neb, makers.neb_top_k, makers.require_e_hull_zero, NEB_RECORD_KEYS,
+         makers.neb_ranker),
+        ("md", makers.md, makers.md_top_k, False, MD_RECORD_KEYS, makers.md_ranker),
+    ):  # fmt: skip
         if maker is None or k <= 0:
             continue
-        rank_by = "bvse" if makers.screening.bvse_gate is not None else "e_hull"
-        chosen = select_top_k(screen.tier_docs, k, zero, rank_by=rank_by)
+        chosen = select_top_k(
+            screen.tier_docs, k, RANKERS[ranker or default], require_e_hull_zero=zero
+        )
         report.selected[tier] = chosen
         docs = run_tier(tier, maker, chosen, candidate_set, store, workers, fresh, on_done)
         report.tiers[tier] = tier_records(docs, keys)

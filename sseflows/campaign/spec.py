@@ -55,6 +55,9 @@ class NebSpec(_Strict):
     engine: Literal["qe", "chgnet"] = "qe"
     top_k: int = 10
     require_e_hull_zero: bool = False
+    ranker: Literal["lowest_bvse_barrier", "lowest_e_hull"] | None = None
+    """How the top_k are chosen (``sseflows.rank.selection.RANKERS``); None: the lowest BVSE
+    barrier when the campaign has a BVSE gate, else the lowest E_hull."""
     min_length: float = 10.0
     n_images: int = 5
 
@@ -68,6 +71,8 @@ class MDSpec(_Strict):
     equilibration_steps: int = 3000
     production_steps: int = 10000
     top_k: int = 5
+    ranker: Literal["lowest_bvse_barrier", "lowest_e_hull"] | None = None
+    """How the top_k are chosen, as for the NEB tier."""
 
 
 class CampaignSpec(_Strict):

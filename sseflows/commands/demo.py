@@ -48,14 +48,16 @@ def _demo_neb(demo_spec, report, folder: Path, store: str | None, console) -> No
     """The NEB tier of the demo: ML-potential CI-NEB for the top survivors."""
     from sseflows.campaign.run import NEB_RECORD_KEYS, run_tier, tier_records
     from sseflows.data.readers import read_candidates
-    from sseflows.flows.selection import select_top_k
     from sseflows.flows.tiers import neb_maker_for
+    from sseflows.rank.selection import select_top_k
     from sseflows.report.tables import tier_table
     from sseflows.settings import load_settings
     from sseflows.stores import build_job_store
 
     spec = demo_spec.neb
-    chosen = select_top_k(report.tier_docs, spec.top_k, spec.require_e_hull_zero)
+    chosen = select_top_k(
+        report.tier_docs, spec.top_k, require_e_hull_zero=spec.require_e_hull_zero
+    )
     console.print(
         f"NEB tier ({spec.engine}, supercell >= {spec.min_length} Å, {spec.n_images} images) "
         f"for the best survivor(s): {', '.join(chosen) or 'none'}"

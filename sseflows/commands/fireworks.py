@@ -36,9 +36,9 @@ def submit(
     lp = load_launchpad(launchpad)
     candidate_set = read_candidates(list(paths or []), csv=candidates)
     maker = build_screening_maker(settings)
-    store = build_job_store(settings.db)
-    store.connect()
-    plan = submit_candidates(candidate_set, maker, lp, store)
+    job_store = build_job_store(settings.db)
+    job_store.connect()
+    plan = submit_candidates(candidate_set, maker, lp, job_store)
     for failure in candidate_set.failures:
         console.print(f"[red]unreadable[/red] {failure.reason}")
     if plan.reused:

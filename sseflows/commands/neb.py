@@ -138,7 +138,7 @@ def neb(
             min_length, images, hop, ecutwfc, kspacing, pseudo_dir, launcher, work_dir,
             image_method,
         )  # fmt: skip
-        flow = maker.make(candidate.structure, candidate.id, path)
+        flow = maker.make(candidate, path)
     responses = run_locally(flow, store=build_job_store(store), create_folders=False)
     doc = responses[flow.output.uuid][1].output
     record = doc.model_dump(mode="json", exclude={"images"})

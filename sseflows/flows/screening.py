@@ -7,16 +7,18 @@ later gates of that candidate never run (under FireWorks the children are defuse
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from jobflow import Flow, Maker
+from jobflow import Flow
 
 from sseflows.core.candidate import Candidate
+from sseflows.core.maker import TierMaker
 from sseflows.gates.bvse.maker import BVSEGateMaker
 from sseflows.gates.mp.maker import MPGateMaker
 
 
 @dataclass
-class ScreeningFlowMaker(Maker):
+class ScreeningFlowMaker(TierMaker):
     """Cheap gates for one candidate, in order; a gate set to None is skipped.
 
     Args:
@@ -31,7 +33,7 @@ class ScreeningFlowMaker(Maker):
     mp_gate: MPGateMaker | None = field(default_factory=MPGateMaker)
     bvse_gate: BVSEGateMaker | None = field(default_factory=BVSEGateMaker)
 
-    def make(self, candidate: Candidate) -> Flow:
+    def make(self, candidate: Candidate, **seeds: Any) -> Flow:
         """Flow of the gates for ``candidate``; each gate waits for the previous one."""
         jobs = []
         outputs = {}

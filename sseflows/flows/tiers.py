@@ -12,11 +12,12 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
-from jobflow import Flow, Job, Maker
+from jobflow import Flow, Job
 
 from sseflows.core.candidate import Candidate
 from sseflows.core.errors import CandidateError
 from sseflows.core.hops import enumerate_li_hops
+from sseflows.core.maker import NebSeeded, TierMaker
 from sseflows.gates.bvse.barriers import HOP_TUBE_RADIUS_ANGSTROM, bvse_li_path
 
 
@@ -44,29 +45,24 @@ def bvse_seed_path(
     return np.asarray(points).tolist()
 
 
-def make_tier_flow(maker: Maker, candidate: Candidate) -> Flow | Job:
-    """``candidate`` through an expensive tier, whatever the Maker's ``make`` signature.
-
-    NEB Makers (QE flow or CHGNet) get the BVSE seed path of the hop they compute; the QE
-    flow Maker takes the structure and id; MD Makers take the candidate.
-    """
-    from sseflows.qe.flows import QeNebFlowMaker
-
-    hop_index = getattr(maker, "hop_index", None)
-    if hop_index is None:
-        return maker.make(candidate)
-    seed = bvse_seed_path(
-        candidate.structure,
-        hop_index,
-        max_hop_length=getattr(maker, "max_hop_length", 4.5),
-        symprec=getattr(maker, "symprec", 0.1),
-    )
-    if isinstance(maker, QeNebFlowMaker):
-        return maker.make(candidate.structure, candidate.id, li_path_cart=seed)
-    return maker.make(candidate, li_path_cart=seed)
+def tier_seeds(maker: TierMaker, candidate: Candidate) -> dict[str, Any]:
+    """What earlier tiers hand to ``maker`` for ``candidate``: the BVSE Li path of the hop
+    a hop-computing Maker (:class:`~sseflows.core.maker.NebSeeded`) computes."""
+    if "li_path_cart" not in maker.seed_names or not isinstance(maker, NebSeeded):
+        return {}
+    return {
+        "li_path_cart": bvse_seed_path(
+            candidate.structure, maker.hop_index, maker.max_hop_length, maker.symprec
+        )
+    }
 
 
-def neb_maker_for(engine: str, min_length: float, n_images: int) -> Maker:
+def make_tier_flow(maker: TierMaker, candidate: Candidate) -> Flow | Job:
+    """``candidate`` through an expensive tier, with the seeds that tier takes."""
+    return maker.make(candidate, **tier_seeds(maker, candidate))
+
+
+def neb_maker_for(engine: str, min_length: float, n_images: int) -> TierMaker:
     """Default NEB tier Maker for ``engine`` (``qe`` or ``chgnet``)."""
     if engine == "chgnet":
         from sseflows.forcefields.neb import ChgnetNebMaker

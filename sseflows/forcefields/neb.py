@@ -25,13 +25,14 @@ from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from jobflow import Maker, job
+from jobflow import job
 from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
 from sseflows.core.errors import CandidateError, ConfigurationError
 from sseflows.core.hops import rattle_endpoints
 from sseflows.core.images import seed_images
+from sseflows.core.maker import NebSeeded
 from sseflows.core.neb import (
     BAND_TOLERANCE_EV,
     BandResult,
@@ -113,7 +114,7 @@ def _to_atoms(structure: Structure, force_field_name: str, device: str) -> Atoms
 
 
 @dataclass
-class ForceFieldNebMaker(Maker):
+class ForceFieldNebMaker(NebSeeded):
     """CI-NEB barrier of one Li hop with an ML potential (ASE NEB).
 
     Protocol (as the QE engine): supercell with every periodic image ≥ ``min_length``, one
@@ -178,13 +179,12 @@ class ForceFieldNebMaker(Maker):
     replace_lower_endpoint: bool = True
     min_length: float = 10.0
     max_atoms: int = 250
-    max_hop_length: float = 4.5
-    symprec: float = 0.1
     image_method: str = "bvse"
-    hop_index: int = 0
 
     @job(data=["images"], output_schema=NebDoc)
-    def make(self, candidate: Candidate, li_path_cart: np.ndarray | None = None) -> NebDoc:
+    def make(
+        self, candidate: Candidate, li_path_cart: np.ndarray | None = None, **seeds: Any
+    ) -> NebDoc:
         """Job computing the barrier of hop ``hop_index`` of ``candidate``.
 
         Args:

@@ -119,7 +119,7 @@ def conductivity_doc(
     results = sorted(results, key=lambda r: r.temperature_k)
     fitted = [r for r in results if r.flag == "ok"]
     doc_settings = {**settings.as_dict(), **(extra_settings or {})}
-    base = {
+    base: dict[str, Any] = {
         "candidate_id": candidate_id,
         "formula": formula,
         "engine": engine,

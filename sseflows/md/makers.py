@@ -13,12 +13,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from jobflow import Flow, Job, JobConfig, Maker, OnMissing, job
+from jobflow import Flow, Job, JobConfig, OnMissing, job
 from pymatgen.core import Structure
 from pymatgen.core.trajectory import Trajectory
 
 from sseflows.core.candidate import Candidate
 from sseflows.core.errors import CandidateError, ConfigurationError
+from sseflows.core.maker import TierMaker
 from sseflows.md.arrhenius import li_density_per_cm3
 from sseflows.md.conductivity import (
     ConductivitySettings,
@@ -45,7 +46,7 @@ Engine = Literal["chgnet", "vasp"]
 
 
 @dataclass
-class MDArrheniusMaker(Maker):
+class MDArrheniusMaker(TierMaker):
     """MD at several temperatures → Li D(T) → Arrhenius E_a → σ at room temperature.
 
     Attributes:
@@ -145,8 +146,8 @@ class MDArrheniusMaker(Maker):
             maker = vasp_md_maker(temperature_k, protocol)
         return maker.make(structure)
 
-    def make(self, candidate: Candidate) -> Flow:
-        """MD jobs (one per temperature, independent) and the analysis job."""
+    def make(self, candidate: Candidate, **seeds: Any) -> Flow:
+        """MD jobs (one per temperature, independent) and the analysis job (no seeds)."""
         settings = self.settings()
         try:
             if candidate.structure is None:

@@ -23,13 +23,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from jobflow import Flow, Maker, job
+from jobflow import Flow, job
 from pymatgen.core import Structure
 
+from sseflows.core.candidate import Candidate
 from sseflows.core.documents import HopDoc
 from sseflows.core.errors import CandidateError, ConfigurationError
 from sseflows.core.hops import rattle_endpoints
 from sseflows.core.images import interpolate_images, seed_images
+from sseflows.core.maker import NebSeeded
 from sseflows.core.neb import (
     BAND_TOLERANCE_EV,
     NebDoc,
@@ -78,7 +80,7 @@ def guarded(func):
 
 
 @dataclass
-class QeNebFlowMaker(Maker):
+class QeNebFlowMaker(NebSeeded):
     """The whole QE CI-NEB protocol for one candidate and one Li hop.
 
     Attributes:
@@ -92,6 +94,7 @@ class QeNebFlowMaker(Maker):
         max_atoms: Largest supercell allowed, atoms.
         hop_index: Which symmetry-distinct hop (shortest first) to compute.
         max_hop_length: Longest Li–Li hop considered, Å.
+        symprec: Symmetry tolerance for distinct hops, Å.
         image_method: "auto" (BVSE path when given, else linear), "linear", "idpp", "bvse".
         vacancy_charge: ``tot_charge`` of the vacancy cells (-1: Li⁺ vacancy, see sets.py).
         endpoint_rattle_angstrom: Random displacement of every endpoint atom before the
@@ -116,8 +119,6 @@ class QeNebFlowMaker(Maker):
     neb_maker: QeNebMaker = field(default_factory=QeNebMaker)
     min_length: float = 10.0
     max_atoms: int | None = 400
-    hop_index: int = 0
-    max_hop_length: float = 4.5
     image_method: str = "auto"
     vacancy_charge: float = -1.0
     endpoint_rattle_angstrom: float = 0.02
@@ -127,13 +128,11 @@ class QeNebFlowMaker(Maker):
     work_dir: str = "qe_runs"
 
     def make(
-        self,
-        structure: Structure,
-        candidate_id: str = "structure",
-        li_path_cart: np.ndarray | None = None,
+        self, candidate: Candidate, li_path_cart: np.ndarray | None = None, **seeds: Any
     ) -> Flow:
         """The Flow; its output is the :class:`NebDoc`. ``li_path_cart`` (Å, unwrapped,
         from the BVSE gate) seeds the moving Li's images."""
+        structure, candidate_id = candidate.structure, candidate.id
         maker = replace(self, work_dir=str(_resolve(self.work_dir)))
         conv = converge_step(maker, candidate_id, structure)
         cell = cell_relax_step(maker, candidate_id, structure, conv.output)
@@ -185,7 +184,7 @@ def endpoints_step(maker: QeNebFlowMaker, candidate_id: str, cell: dict) -> dict
     """Supercell matrix, the chosen hop and its two unrelaxed vacancy endpoints."""
     setup = vacancy_hop_setup(
         cell["structure"], candidate_id, maker.hop_index, maker.max_hop_length,
-        min_length=maker.min_length, max_atoms=maker.max_atoms,
+        maker.symprec, maker.min_length, maker.max_atoms,
     )  # fmt: skip
     initial, final = rattle_endpoints(
         setup.initial, setup.final, maker.endpoint_rattle_angstrom, maker.rattle_seed

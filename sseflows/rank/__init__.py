@@ -1,2 +1,3 @@
-"""The ranking stage (models trained on measured conductivities, acquisition and
-cross-candidate selection); empty until the ranking issue lands."""
+"""The ranking stage: cross-candidate selection behind one :class:`~sseflows.rank.selection.
+Ranker` interface (``selection``); the model trained on measured conductivities plugs in as
+another ranker."""

@@ -12,6 +12,7 @@ from jobflow import JobStore, run_locally
 from maggma.stores import MemoryStore
 from pymatgen.core import Lattice, Structure
 
+from sseflows.core.candidate import Candidate
 from sseflows.qe.flows import QeNebFlowMaker, endpoints_step
 from sseflows.qe.jobs import run_qe
 from sseflows.qe.makers import QeNebMaker, QeRelaxMaker
@@ -62,14 +63,16 @@ def _tiny_maker(work_dir: Path, pseudo_dir: Path, **kwargs) -> QeNebFlowMaker:
 def test_bad_input_gives_failed_doc(tmp_path, pseudo_dir, structure, kwargs, reason):
     """No Li, a lone Li without a neighbour within 4.5 Å, a supercell over max_atoms:
     a failed NebDoc with a one-sentence reason naming the candidate; nothing runs."""
-    doc, _ = _run(_tiny_maker(tmp_path, pseudo_dir, **kwargs).make(structure, "bad"))
+    doc, _ = _run(
+        _tiny_maker(tmp_path, pseudo_dir, **kwargs).make(Candidate.from_structure(structure, "bad"))
+    )
     assert doc.status == "failed" and doc.engine == "qe"
     assert doc.reason.startswith("Candidate 'bad'") and reason in doc.reason
 
 
 def test_missing_executable_gives_failed_doc(tmp_path, pseudo_dir, monkeypatch):
     monkeypatch.setenv("SSEFLOWS_PW_CMD", "no-such-pw.x")
-    doc, _ = _run(_tiny_maker(tmp_path, pseudo_dir).make(lif(), "lif"))
+    doc, _ = _run(_tiny_maker(tmp_path, pseudo_dir).make(Candidate.from_structure(lif(), "lif")))
     assert doc.status == "failed" and "no-such-pw.x" in doc.reason
     assert doc.hop is not None and doc.hop.site_a == 0  # the hop was chosen before pw.x
 
@@ -87,7 +90,9 @@ def test_end_to_end_lif_vacancy_hop(tmp_path, pseudo_dir, monkeypatch):
     maker = _tiny_maker(tmp_path, pseudo_dir)
     # unrattled here: at 20 Ry the egg-box noise makes rattled endpoints take ~50 BFGS steps
     # (270 s instead of 75 s); the rattle itself is tested below
-    doc, store = _run(replace(maker, endpoint_rattle_angstrom=0.0).make(lif(), "lif"))
+    doc, store = _run(
+        replace(maker, endpoint_rattle_angstrom=0.0).make(Candidate.from_structure(lif(), "lif"))
+    )
     assert doc.status == "completed", doc.reason
     assert doc.converged and doc.climbing_image and doc.n_images == 3
     assert doc.plain_converged and doc.climb_iterations >= 1  # CI only after a converged band
@@ -114,7 +119,9 @@ def test_end_to_end_lif_vacancy_hop(tmp_path, pseudo_dir, monkeypatch):
     # rerun: every finished step is reused
     outputs = sorted((tmp_path / "lif").rglob("*.out"))
     stamps = [p.stat().st_mtime_ns for p in outputs]
-    again, _ = _run(replace(maker, endpoint_rattle_angstrom=0.0).make(lif(), "lif"))
+    again, _ = _run(
+        replace(maker, endpoint_rattle_angstrom=0.0).make(Candidate.from_structure(lif(), "lif"))
+    )
     assert again.barrier_ev == pytest.approx(doc.barrier_ev)
     assert [p.stat().st_mtime_ns for p in outputs] == stamps
 
@@ -138,7 +145,7 @@ def test_band_below_unrelaxed_endpoints_replaces_one_and_reports(tmp_path, pseud
     maker = replace(
         maker, endpoint_relax_maker=unrelaxed, neb_maker=one_image, endpoint_rattle_angstrom=0.3
     )
-    doc, store = _run(maker.make(lif(), "lif"))
+    doc, store = _run(maker.make(Candidate.from_structure(lif(), "lif")))
     (record,) = doc.endpoint_replacements
     assert record["below_ev"] > 0.1 and record["endpoint"] in ("initial", "final")
     # the new endpoint is the image itself (an scf does not move it): it lies below_ev under
@@ -180,7 +187,9 @@ def test_flow_survives_json_round_trip(tmp_path, pseudo_dir):
     from monty.json import MontyDecoder, MontyEncoder
 
     nacl = Structure(Lattice.cubic(4.0), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
-    flow = _tiny_maker(tmp_path, pseudo_dir).make(nacl, "nacl", np.zeros((4, 3)))
+    flow = _tiny_maker(tmp_path, pseudo_dir).make(
+        Candidate.from_structure(nacl, "nacl"), np.zeros((4, 3))
+    )
     decoded = json.loads(json.dumps(flow, cls=MontyEncoder), cls=MontyDecoder)
     maker = decoded.jobs[0].function_args[0]
     assert maker.neb_maker.path.path_thr_ev_per_ang == 0.3

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from jobflow import Maker, Response, job
+from jobflow import Response, job
 from pymatgen.core import Structure
 
 from sseflows.core.candidate import Candidate
 from sseflows.core.errors import CandidateError, ConfigurationError
+from sseflows.core.maker import TierMaker
 from sseflows.gates.bvse.barriers import (
     DEFAULT_RESOLUTION_ANGSTROM,
     BVSEResult,
@@ -87,7 +88,7 @@ def judge(
 
 
 @dataclass
-class BVSEGateMaker(Maker):
+class BVSEGateMaker(TierMaker):
     """Bond-valence site-energy gate: Li⁺ percolation barrier of one candidate.
 
     Args:
@@ -120,7 +121,7 @@ class BVSEGateMaker(Maker):
             )
 
     @job(output_schema=BVSEDoc, data=["bvse_grid"])
-    def make(self, candidate: Candidate, upstream: Any = None) -> Response:
+    def make(self, candidate: Candidate, upstream: Any = None, **seeds: Any) -> Response:
         """Job: the candidate's :class:`BVSEDoc`; later tiers stop unless it passed.
 
         ``upstream`` is any output of an earlier job, passed only to order the jobs.
@@ -130,14 +131,14 @@ class BVSEGateMaker(Maker):
     def gate(self, candidate: Candidate | dict[str, Any]) -> BVSEDoc:
         """The gate's document for ``candidate`` (the job's work, without jobflow)."""
         timeout = self.timeout_s if self.timeout_s is not None else load_settings().bvse_timeout_s
-        settings = {
+        settings: dict[str, Any] = {
             "ea_max_ev": self.ea_max_ev,
             "dimension": self.dimension,
             "resolution_angstrom": self.resolution_angstrom,
             "timeout_s": timeout,
             "compute_path": self.compute_path,
         }
-        common = {
+        common: dict[str, Any] = {
             "settings": settings,
             "ea_max_ev": self.ea_max_ev,
             "resolution_angstrom": self.resolution_angstrom,
@@ -146,7 +147,10 @@ class BVSEGateMaker(Maker):
         formula = candidate.formula or (
             candidate.structure.composition.reduced_formula if candidate.structure else ""
         )
-        kwargs = {"resolution": self.resolution_angstrom, "compute_path": self.compute_path}
+        kwargs: dict[str, Any] = {
+            "resolution": self.resolution_angstrom,
+            "compute_path": self.compute_path,
+        }
         try:
             if candidate.structure is None:
                 raise CandidateError(candidate.id, "has no structure to compute BVSE barriers for")

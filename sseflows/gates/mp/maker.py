@@ -13,10 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from jobflow import Maker, Response, job
+from jobflow import Response, job
 
 from sseflows.core.candidate import Candidate
 from sseflows.core.errors import CandidateError
+from sseflows.core.maker import TierMaker
 from sseflows.gates.mp.match import match_candidate, mp_gate_decision
 from sseflows.gates.mp.schemas import MPGateDoc, ValueSource
 from sseflows.gates.mp.sources import MPSource, build_mp_source
@@ -97,7 +98,7 @@ def gate_candidate(
 
 
 @dataclass
-class MPGateMaker(Maker):
+class MPGateMaker(TierMaker):
     """Materials Project gate: E_hull and band gap of one candidate against thresholds.
 
     Args:
@@ -118,8 +119,10 @@ class MPGateMaker(Maker):
     use_live: bool = True
 
     @job(output_schema=MPGateDoc)
-    def make(self, candidate: Candidate) -> Response:
-        """Job: the candidate's :class:`MPGateDoc`; later tiers stop unless it proceeds."""
+    def make(self, candidate: Candidate, upstream: Any = None, **seeds: Any) -> Response:
+        """Job: the candidate's :class:`MPGateDoc`; later tiers stop unless it proceeds.
+
+        ``upstream`` is any output of an earlier job, passed only to order the jobs."""
         settings = {
             "e_hull_max_ev_per_atom": self.e_hull_max_ev_per_atom,
             "band_gap_min_ev": self.band_gap_min_ev,

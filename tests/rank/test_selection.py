@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sseflows.flows.selection import select_top_k
+from sseflows.rank.selection import RANKERS, LowestEHull, select_top_k
 
 
 def _docs(mp_status: str, e_hull: float | None, bvse_status: str | None, ea: float | None):
@@ -34,4 +34,10 @@ def test_on_the_hull_only_as_in_laskowski() -> None:
 
 def test_rank_by_e_hull_without_a_bvse_gate() -> None:
     gates = {k: {"mp": v["mp"]} for k, v in GATES.items()}
-    assert select_top_k(gates, 3, rank_by="e_hull") == ["a", "d", "f"]
+    assert select_top_k(gates, 3, LowestEHull()) == ["a", "d", "f"]
+
+
+def test_rankers_are_chosen_by_name() -> None:
+    assert set(RANKERS) == {"lowest_bvse_barrier", "lowest_e_hull"}
+    assert select_top_k(GATES, 3, RANKERS["lowest_bvse_barrier"]) == ["b", "c", "a"]
+    assert select_top_k(GATES, 2, RANKERS["lowest_e_hull"]) == ["a", "d"]

@@ -1,0 +1,49 @@
+"""The contract every tier Maker keeps, so that flows compose tiers without knowing them.
+
+A tier Maker is a ``@dataclass`` subclass of :class:`TierMaker` whose ``make(candidate,
+**seeds)`` returns a jobflow ``Job`` or ``Flow`` for one :class:`~sseflows.core.candidate.
+Candidate` (atomate2 keeps one ``make(structure, prev_dir)`` the same way). *Seeds* are
+what an earlier tier can hand on; a Maker names the ones it takes in :attr:`seed_names` and
+ignores the rest. The one seed today is ``li_path_cart``: the BVSE Li path (Cartesian Å,
+unwrapped) of the hop a NEB Maker computes, which such a Maker identifies by its
+``hop_index``, ``max_hop_length`` (Å) and ``symprec`` (Å) fields
+(:class:`NebSeeded`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from jobflow import Flow, Job, Maker
+
+if TYPE_CHECKING:
+    from sseflows.core.candidate import Candidate
+
+
+@dataclass
+class TierMaker(Maker):
+    """Base of every tier Maker: ``make(candidate, **seeds)``."""
+
+    seed_names: ClassVar[tuple[str, ...]] = ()
+    """Seeds this Maker takes from earlier tiers (others passed to ``make`` are ignored)."""
+
+    def make(self, candidate: Candidate, **seeds: Any) -> Job | Flow:
+        """The job or flow of this tier for ``candidate``."""
+        raise NotImplementedError
+
+
+@dataclass
+class NebSeeded(TierMaker):
+    """A tier Maker computing one Li hop, seeded by its BVSE path (``li_path_cart``).
+
+    Attributes:
+        hop_index: Which symmetry-distinct hop (shortest first) to compute.
+        max_hop_length: Longest Li–Li hop considered, Å.
+        symprec: Symmetry tolerance for distinct hops, Å.
+    """
+
+    seed_names: ClassVar[tuple[str, ...]] = ("li_path_cart",)
+    hop_index: int = 0
+    max_hop_length: float = 4.5
+    symprec: float = 0.1
