@@ -31,7 +31,9 @@ def default_db_path() -> str:
 
 @dataclass(frozen=True)
 class Settings:
-    """Configuration of one sseflows process.
+    """Configuration of one sseflows process: site facts only (executables, launcher,
+    stores, services, time limits). Science (gate thresholds, protocol settings) lives on
+    the Makers' fields and reaches them from campaign specs and CLI flags.
 
     Attributes:
         db: Store spec: a folder (persistent MontyStore), ``memory``, or a ``mongodb://`` URI.
@@ -47,11 +49,6 @@ class Settings:
         neb_cmd: neb.x executable.
         workers: Processes for per-candidate parallel work (0 = all cores).
         bvse_timeout_s: Wall-time limit per structure in the BVSE gate, s.
-        e_hull_max_ev_per_atom: MP gate threshold on E_hull, eV/atom.
-        band_gap_min_ev: MP gate threshold on the band gap, eV.
-        bvse_ea_max_ev: BVSE gate threshold on the percolation barrier, eV.
-        mp_missing_policy: What the MP gate does with candidates that have no MP data:
-            ``keep`` (flag ``unknown``) or ``drop``.
     """
 
     db: str = field(default_factory=default_db_path)
@@ -65,10 +62,6 @@ class Settings:
     neb_cmd: str = "neb.x"
     workers: int = 0
     bvse_timeout_s: float = 120.0
-    e_hull_max_ev_per_atom: float = 0.07
-    band_gap_min_ev: float = 1.0
-    bvse_ea_max_ev: float = 0.6
-    mp_missing_policy: str = "keep"
 
     @property
     def n_workers(self) -> int:
@@ -90,7 +83,6 @@ _ENV = {
     "SSEFLOWS_NEB_CMD": "neb_cmd",
     "SSEFLOWS_WORKERS": "workers",
     "SSEFLOWS_BVSE_TIMEOUT_S": "bvse_timeout_s",
-    "SSEFLOWS_MP_MISSING_POLICY": "mp_missing_policy",
 }
 
 
@@ -126,7 +118,8 @@ def load_settings(**overrides: Any) -> Settings:
         if unknown:
             raise ConfigurationError(
                 f"Config file {path} has unknown settings {sorted(unknown)}; "
-                f"known ones are {sorted(known)}."
+                f"known ones are {sorted(known)} (gate thresholds belong in a campaign "
+                "spec or on the command line)."
             )
         values.update(loaded)
     for env, name in _ENV.items():

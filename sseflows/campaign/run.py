@@ -23,6 +23,7 @@ from sseflows.campaign.plan import plan_flows, stored_docs_by_key
 from sseflows.campaign.results import latest_by_candidate
 from sseflows.campaign.screen import ScreenReport, screen_candidates
 from sseflows.campaign.spec import CampaignSpec
+from sseflows.core.overrides import apply_overrides
 from sseflows.data.readers import CandidateSet
 from sseflows.flows.screening import ScreeningFlowMaker
 from sseflows.flows.tiers import make_tier_flow, neb_maker_for
@@ -59,9 +60,12 @@ class CampaignMakers:
     ) -> CampaignMakers:
         """Makers for ``spec``; ``neb_engine`` and ``min_length`` override the spec."""
         gates = spec.gates
+        mp = {"snapshot": snapshot} | (gates.mp.model_dump(exclude_none=True) if gates.mp else {})
         screening = ScreeningFlowMaker(
-            mp_gate=MPGateMaker(**gates.mp.model_dump(), snapshot=snapshot) if gates.mp else None,
-            bvse_gate=BVSEGateMaker(**gates.bvse.model_dump()) if gates.bvse else None,
+            mp_gate=apply_overrides(MPGateMaker(), mp) if gates.mp else None,
+            bvse_gate=apply_overrides(BVSEGateMaker(), gates.bvse.model_dump(exclude_none=True))
+            if gates.bvse
+            else None,
         )
         makers = cls(screening=screening)
         if spec.neb is not None:
@@ -76,13 +80,10 @@ class CampaignMakers:
         if spec.md is not None:
             from sseflows.md.makers import MDArrheniusMaker
 
-            makers.md = MDArrheniusMaker(
-                engine=spec.md.engine,
-                temperatures_k=tuple(spec.md.temperatures_k),
-                time_step_fs=spec.md.timestep_fs,
-                equilibration_steps=spec.md.equilibration_steps,
-                production_steps=spec.md.production_steps,
-            )
+            md = spec.md.model_dump(exclude_none=True, exclude={"top_k", "ranker"})
+            if "timestep_fs" in md:
+                md["time_step_fs"] = md.pop("timestep_fs")
+            makers.md = apply_overrides(MDArrheniusMaker(), md)
             makers.md_top_k = spec.md.top_k
             makers.md_ranker = spec.md.ranker
         return makers

@@ -17,11 +17,11 @@ from sseflows.campaign.local import FlowRun, run_flows
 from sseflows.campaign.plan import plan_flows, stored_docs_by_key
 from sseflows.campaign.results import latest_by_candidate, rank_records, summarize_candidate
 from sseflows.core.documents import PROCEEDS
+from sseflows.core.overrides import apply_overrides
 from sseflows.data.readers import CandidateSet, MergeRecord
 from sseflows.flows.screening import ScreeningFlowMaker
 from sseflows.gates.bvse.maker import BVSEGateMaker
 from sseflows.gates.mp.maker import MPGateMaker
-from sseflows.settings import Settings
 
 
 @dataclass
@@ -116,16 +116,24 @@ def screen_candidates(
     )
 
 
-def build_screening_maker(settings: Settings) -> ScreeningFlowMaker:
-    """The screening flow Maker with the gate thresholds of ``settings``."""
+def build_screening_maker(
+    mp_snapshot: str | None = None,
+    e_hull_max_ev_per_atom: float | None = None,
+    band_gap_min_ev: float | None = None,
+    missing_policy: str | None = None,
+    ea_max_ev: float | None = None,
+) -> ScreeningFlowMaker:
+    """The screening flow Maker: the gates' own defaults (Maker fields, the one place they
+    live), overridden by whichever thresholds are given (eV/atom, eV, eV)."""
+    mp = {
+        "snapshot": mp_snapshot,
+        "e_hull_max_ev_per_atom": e_hull_max_ev_per_atom,
+        "band_gap_min_ev": band_gap_min_ev,
+        "missing_policy": missing_policy,
+    }
     return ScreeningFlowMaker(
-        mp_gate=MPGateMaker(
-            e_hull_max_ev_per_atom=settings.e_hull_max_ev_per_atom,
-            band_gap_min_ev=settings.band_gap_min_ev,
-            missing_policy=settings.mp_missing_policy,
-            snapshot=settings.mp_snapshot,
-        ),
-        bvse_gate=BVSEGateMaker(
-            ea_max_ev=settings.bvse_ea_max_ev, timeout_s=settings.bvse_timeout_s
+        mp_gate=apply_overrides(MPGateMaker(), {k: v for k, v in mp.items() if v is not None}),
+        bvse_gate=apply_overrides(
+            BVSEGateMaker(), {} if ea_max_ev is None else {"ea_max_ev": ea_max_ev}
         ),
     )

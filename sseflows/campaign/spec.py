@@ -28,18 +28,19 @@ class _Strict(BaseModel):
 
 
 class MPGateSpec(_Strict):
-    """Materials Project gate thresholds (eV/atom, eV)."""
+    """Materials Project gate thresholds (eV/atom, eV); unset ones keep the Maker's."""
 
-    e_hull_max_ev_per_atom: float = 0.07
-    band_gap_min_ev: float = 1.0
-    missing_policy: Literal["keep", "drop"] = "keep"
+    e_hull_max_ev_per_atom: float | None = None
+    band_gap_min_ev: float | None = None
+    missing_policy: Literal["keep", "drop"] | None = None
 
 
 class BVSEGateSpec(_Strict):
-    """BVSE gate: barrier threshold (eV) and which percolation dimension decides."""
+    """BVSE gate: barrier threshold (eV) and which percolation dimension decides; unset ones
+    keep the Maker's."""
 
-    ea_max_ev: float = 0.6
-    dimension: Literal["auto", 1, 2, 3] = "auto"
+    ea_max_ev: float | None = None
+    dimension: Literal["auto", 1, 2, 3] | None = None
 
 
 class GatesSpec(_Strict):
@@ -58,18 +59,21 @@ class NebSpec(_Strict):
     ranker: Literal["lowest_bvse_barrier", "lowest_e_hull"] | None = None
     """How the top_k are chosen (``sseflows.rank.selection.RANKERS``); None: the lowest BVSE
     barrier when the campaign has a BVSE gate, else the lowest E_hull."""
-    min_length: float = 10.0
-    n_images: int = 5
+    min_length: float | None = None
+    """Smallest supercell vector, Å (unset: the NEB Maker's)."""
+    n_images: int | None = None
+    """Intermediate images (unset: the NEB Maker's)."""
 
 
 class MDSpec(_Strict):
-    """The MD tier: engine, temperatures (K) and step counts."""
+    """The MD tier: engine, temperatures (K), time step (fs) and step counts; unset ones keep
+    the MD Maker's (``sseflows.md.makers.MDArrheniusMaker``)."""
 
     engine: Literal["chgnet", "vasp"] = "chgnet"
-    temperatures_k: list[float] = Field(default_factory=lambda: [600, 800, 1000, 1200])
-    timestep_fs: float = 2.0
-    equilibration_steps: int = 3000
-    production_steps: int = 10000
+    temperatures_k: list[float] | None = None
+    timestep_fs: float | None = None
+    equilibration_steps: int | None = None
+    production_steps: int | None = None
     top_k: int = 5
     ranker: Literal["lowest_bvse_barrier", "lowest_e_hull"] | None = None
     """How the top_k are chosen, as for the NEB tier."""

@@ -26,16 +26,12 @@ def submit(
     from sseflows.stores import build_job_store
 
     console = Console()
-    settings = load_settings(
-        db=store,
-        mp_snapshot=mp_snapshot,
-        e_hull_max_ev_per_atom=ehull,
-        band_gap_min_ev=gap,
-        bvse_ea_max_ev=ea,
-    )
+    settings = load_settings(db=store, mp_snapshot=mp_snapshot)
     lp = load_launchpad(launchpad)
     candidate_set = read_candidates(list(paths or []), csv=candidates)
-    maker = build_screening_maker(settings)
+    maker = build_screening_maker(
+        settings.mp_snapshot, e_hull_max_ev_per_atom=ehull, band_gap_min_ev=gap, ea_max_ev=ea
+    )
     job_store = build_job_store(settings.db)
     job_store.connect()
     plan = submit_candidates(candidate_set, maker, lp, job_store)

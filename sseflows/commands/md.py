@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -126,21 +127,25 @@ def _conductivity_settings(haven: float, fit_start: float, fit_end: float):
 def run(
     cif: Path = typer.Argument(..., help="Structure file (CIF, POSCAR, pymatgen JSON)."),
     engine: str = typer.Option("chgnet", "--engine", help="MD engine: chgnet (vasp: clusters)."),
-    temperatures: list[float] = typer.Option(
-        [600.0, 800.0, 1000.0, 1200.0], "--temperatures", "-T", help=TEMPERATURES_HELP
+    temperatures: list[float] | None = typer.Option(
+        None, "--temperatures", "-T", help=TEMPERATURES_HELP + " [600 800 1000 1200]"
     ),
-    steps: int = typer.Option(
-        5000, "--steps", min=10, help="Production steps per temperature (≥ 5 ps are analysed)."
+    steps: int | None = typer.Option(
+        None, "--steps", min=10, help="Production steps per temperature [MD Maker default]."
     ),
-    equilibration: int = typer.Option(
-        500, "--equilibration", min=0, help="Steps run first and discarded."
+    equilibration: int | None = typer.Option(
+        None, "--equilibration", min=0, help="Steps run first and discarded [MD Maker default]."
     ),
-    timestep: float = typer.Option(2.0, "--timestep", help="MD time step, fs."),
-    interval: int = typer.Option(10, "--interval", min=1, help="Steps between stored frames."),
-    min_length: float = typer.Option(
-        10.0, "--min-length", help="Minimum perpendicular width of the MD supercell, Å."
+    timestep: float | None = typer.Option(None, "--timestep", help="MD time step, fs [2]."),
+    interval: int | None = typer.Option(
+        None, "--interval", min=1, help="Steps between stored frames [10]."
     ),
-    max_atoms: int = typer.Option(400, "--max-atoms", help="Largest MD supercell accepted."),
+    min_length: float | None = typer.Option(
+        None, "--min-length", help="Minimum perpendicular width of the MD supercell, Å [10]."
+    ),
+    max_atoms: int | None = typer.Option(
+        None, "--max-atoms", help="Largest MD supercell accepted [400]."
+    ),
     haven: float = typer.Option(1.0, "--haven", help="Haven ratio for Nernst–Einstein."),
     db: str | None = typer.Option(
         None, "--db", help="Store spec for trajectories (folder, memory, mongodb://) [setting db]."
@@ -152,6 +157,7 @@ def run(
     """Run CHGNet MD at each temperature and fit E_a and σ_RT (equilibration discarded)."""
     from jobflow import run_locally
 
+    from sseflows.core.overrides import apply_overrides
     from sseflows.data.files import read_structure_file
     from sseflows.md.makers import MDArrheniusMaker
     from sseflows.stores import build_job_store
@@ -163,17 +169,19 @@ def run(
         )
     try:
         candidate = read_structure_file(cif)
-        maker = MDArrheniusMaker(
-            engine="chgnet",
-            temperatures_k=tuple(temperatures),
-            time_step_fs=timestep,
-            equilibration_steps=equilibration,
-            production_steps=steps,
-            traj_interval=interval,
-            supercell_min_length_a=min_length,
-            supercell_max_atoms=max_atoms,
-            conductivity=_conductivity_settings(haven, 0.1, 0.7),
+        given = {
+            "temperatures_k": tuple(temperatures) if temperatures else None,
+            "time_step_fs": timestep,
+            "equilibration_steps": equilibration,
+            "production_steps": steps,
+            "traj_interval": interval,
+            "supercell_min_length_a": min_length,
+            "supercell_max_atoms": max_atoms,
+        }
+        maker = apply_overrides(
+            MDArrheniusMaker(engine="chgnet"), {k: v for k, v in given.items() if v is not None}
         )
+        maker = replace(maker, conductivity=_conductivity_settings(haven, 0.1, 0.7))
     except (CandidateError, ConfigurationError) as exc:
         raise _fail(str(exc)) from None
     flow = maker.make(candidate)

@@ -83,17 +83,11 @@ def show(
     except (OSError, ValueError, KeyError, IndexError) as exc:
         message = str(CandidateError(candidate_file.name, f"cannot be read as a structure ({exc})"))
         raise _fail(message, code=1) from exc
-    settings = load_settings()
     candidate = Candidate.from_structure(
         structure, make_candidate_id(candidate_file.stem), source=str(candidate_file), mp_id=mp_id
     )
     try:
-        doc = gate_candidate(
-            candidate,
-            build_mp_source(snapshot),
-            e_hull_max_ev_per_atom=settings.e_hull_max_ev_per_atom,
-            band_gap_min_ev=settings.band_gap_min_ev,
-        )
+        doc = gate_candidate(candidate, build_mp_source(snapshot))  # the gate's defaults
     except ConfigurationError as exc:
         raise _fail(str(exc)) from exc
     if as_json:

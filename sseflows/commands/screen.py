@@ -45,14 +45,7 @@ def run_screen(
     from sseflows.stores import build_job_store, redact
 
     console = console or wide_console()
-    settings = load_settings(
-        db=store_spec,
-        mp_snapshot=mp_snapshot,
-        e_hull_max_ev_per_atom=ehull,
-        band_gap_min_ev=gap,
-        bvse_ea_max_ev=ea,
-        workers=workers,
-    )
+    settings = load_settings(db=store_spec, mp_snapshot=mp_snapshot, workers=workers)
     for path in paths:
         if not path.exists():
             raise ConfigurationError(f"Input path {path} does not exist.")
@@ -66,7 +59,9 @@ def run_screen(
         return entry.structure if entry is not None else None
 
     candidate_set = read_candidates(paths, csv=candidates_csv, structure_lookup=lookup)
-    maker = build_screening_maker(settings)
+    maker = build_screening_maker(
+        settings.mp_snapshot, e_hull_max_ev_per_atom=ehull, band_gap_min_ev=gap, ea_max_ev=ea
+    )
     store = build_job_store(settings.db)
     store.connect()
     for merge in candidate_set.merges:
@@ -123,9 +118,11 @@ def screen(
     mp_snapshot: str | None = typer.Option(
         None, "--mp-snapshot", help="JSON file or store with MP summary documents."
     ),
-    ehull: float | None = typer.Option(None, "--ehull", help="Max E_hull, eV/atom [0.07]."),
-    gap: float | None = typer.Option(None, "--gap", help="Min band gap, eV [1.0]."),
-    ea: float | None = typer.Option(None, "--ea", help="Max BVSE barrier, eV [0.6]."),
+    ehull: float | None = typer.Option(
+        None, "--ehull", help="Max E_hull, eV/atom [MP gate default]."
+    ),
+    gap: float | None = typer.Option(None, "--gap", help="Min band gap, eV [MP gate default]."),
+    ea: float | None = typer.Option(None, "--ea", help="Max BVSE barrier, eV [BVSE gate default]."),
     store: str | None = typer.Option(
         None, "--store", help="Store: folder, 'memory' or mongodb:// URI [~/.sseflows/db]."
     ),

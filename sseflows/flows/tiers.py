@@ -8,7 +8,6 @@ selection job depending on every candidate's gates would be stopped by the first
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -18,6 +17,7 @@ from sseflows.core.candidate import Candidate
 from sseflows.core.errors import CandidateError
 from sseflows.core.hops import enumerate_li_hops
 from sseflows.core.maker import NebSeeded, TierMaker
+from sseflows.core.overrides import apply_overrides
 from sseflows.gates.bvse.barriers import HOP_TUBE_RADIUS_ANGSTROM, bvse_li_path
 
 
@@ -62,14 +62,21 @@ def make_tier_flow(maker: TierMaker, candidate: Candidate) -> Flow | Job:
     return maker.make(candidate, **tier_seeds(maker, candidate))
 
 
-def neb_maker_for(engine: str, min_length: float, n_images: int) -> TierMaker:
-    """Default NEB tier Maker for ``engine`` (``qe`` or ``chgnet``)."""
+def neb_maker_for(
+    engine: str, min_length: float | None = None, n_images: int | None = None
+) -> TierMaker:
+    """The NEB tier Maker for ``engine`` (``qe`` or ``chgnet``): its own defaults, with the
+    supercell length (Å) and image count overridden when given."""
     if engine == "chgnet":
         from sseflows.forcefields.neb import ChgnetNebMaker
 
-        return ChgnetNebMaker(min_length=min_length, n_images=n_images)
+        changes = {"min_length": min_length, "n_images": n_images}
+        return apply_overrides(
+            ChgnetNebMaker(), {k: v for k, v in changes.items() if v is not None}
+        )
     from sseflows.qe.flows import QeNebFlowMaker
 
-    base = QeNebFlowMaker(min_length=min_length)
-    neb = replace(base.neb_maker, path=replace(base.neb_maker.path, n_images=n_images))
-    return replace(base, neb_maker=neb)
+    overrides: dict[str, Any] = {} if min_length is None else {"min_length": min_length}
+    if n_images is not None:
+        overrides["neb_maker"] = {"path": {"n_images": n_images}}
+    return apply_overrides(QeNebFlowMaker(), overrides)

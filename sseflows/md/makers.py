@@ -70,7 +70,7 @@ class MDArrheniusMaker(TierMaker):
     engine: Engine = "chgnet"
     temperatures_k: tuple[float, ...] = (600.0, 800.0, 1000.0, 1200.0)
     time_step_fs: float = 2.0
-    equilibration_steps: int = 1000
+    equilibration_steps: int = 3000
     production_steps: int = 10000
     traj_interval: int = 10
     supercell_min_length_a: float = 10.0

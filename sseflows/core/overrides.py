@@ -51,7 +51,7 @@ def load_overrides(path: str | Path) -> dict[str, Any]:
     try:
         loaded = yaml.safe_load(path.read_text()) or {}
     except (OSError, yaml.YAMLError) as exc:
-        raise ConfigurationError(f"Cannot read QE settings file {path}: {exc}.") from exc
+        raise ConfigurationError(f"Cannot read settings file {path}: {exc}.") from exc
     if not isinstance(loaded, dict):
-        raise ConfigurationError(f"QE settings file {path} must hold a mapping.")
+        raise ConfigurationError(f"Settings file {path} must hold a mapping.")
     return loaded

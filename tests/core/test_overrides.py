@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from sseflows.core.errors import ConfigurationError
-from sseflows.qe.config import apply_overrides, load_overrides
+from sseflows.core.overrides import apply_overrides, load_overrides
 from sseflows.qe.flows import QeNebFlowMaker
 from sseflows.qe.pseudos import FAMILIES, pseudo_map
 
