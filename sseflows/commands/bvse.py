@@ -7,6 +7,9 @@ from pathlib import Path
 
 import typer
 
+from sseflows.core.overrides import apply_overrides
+from sseflows.gates.bvse.schemas import BVSEDoc
+
 JSON_KEYS = ("formula", "e1d_ev", "e2d_ev", "e3d_ev", "gate_ea_ev", "path_points")
 """Keys of the ``--json`` record, in order."""
 
@@ -27,39 +30,27 @@ def bvse(
         None, "--timeout", help="Wall-time limit, s [setting bvse_timeout_s; 0 = none]."
     ),
 ) -> None:
-    """BVSE barriers E_1D/E_2D/E_3D of Li⁺ and the Li path between the nearest Li pair."""
-    from sseflows.data.files import read_structure_file
-    from sseflows.gates.bvse.barriers import DEFAULT_RESOLUTION_ANGSTROM, gate_barrier
-    from sseflows.gates.bvse.maker import evaluate_structure
-    from sseflows.gates.timelimit import run_with_time_limit
-    from sseflows.settings import load_settings
+    """BVSE barriers E_1D/E_2D/E_3D of Li⁺ and the Li path between the nearest Li pair.
 
-    resolution = resolution or DEFAULT_RESOLUTION_ANGSTROM
-    limit = timeout if timeout is not None else load_settings().bvse_timeout_s
+    Runs the BVSE gate Maker itself, so what is printed is what the gate stores."""
+    from sseflows.data.files import read_structure_file
+    from sseflows.gates.bvse.maker import BVSEGateMaker
+
+    overrides = {"resolution_angstrom": resolution, "timeout_s": timeout}
+    maker = apply_overrides(BVSEGateMaker(), {k: v for k, v in overrides.items() if v is not None})
     candidate = read_structure_file(cif)
-    kwargs = {"resolution": resolution, "compute_path": True}
-    if limit > 0:
-        ev = run_with_time_limit(
-            evaluate_structure,
-            candidate.structure,
-            candidate.id,
-            timeout_s=limit,
-            candidate_id=candidate.id,
-            **kwargs,
-        )
-    else:
-        ev = evaluate_structure(candidate.structure, candidate.id, **kwargs)
-    result = ev.result
-    barrier, dim = gate_barrier(result)
+    doc = maker.gate(candidate)
+    if doc.status == "failed":  # the gate's own sentence, naming the candidate
+        typer.echo(f"Error: {doc.reason}", err=True)
+        raise typer.Exit(1)
+    points = doc.path_points_angstrom
     record = {
         "formula": candidate.formula,
-        "e1d_ev": result.e1d_ev,
-        "e2d_ev": result.e2d_ev,
-        "e3d_ev": result.e3d_ev,
-        "gate_ea_ev": barrier,
-        "path_points": None
-        if ev.path_points is None
-        else [[round(float(x), 4) for x in p] for p in ev.path_points],
+        "e1d_ev": doc.e1d_ev,
+        "e2d_ev": doc.e2d_ev,
+        "e3d_ev": doc.e3d_ev,
+        "gate_ea_ev": doc.gate_ea_ev,
+        "path_points": None if points is None else [[round(x, 4) for x in p] for p in points],
     }
     text = json.dumps(record, indent=1)
     if json_out == "-":
@@ -67,36 +58,37 @@ def bvse(
         return
     if json_out:
         Path(json_out).write_text(text + "\n")
-    _print_table(candidate.formula, ev, barrier, dim, json_out)
+    _print_table(candidate.formula, doc, json_out)
 
 
-def _print_table(formula: str, ev, barrier: float | None, dim: int | None, json_out) -> None:
+def _print_table(formula: str, doc: BVSEDoc, json_out: str | None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    result = ev.result
     console = Console()
-    table = Table(title=f"BVSE Li⁺ barriers of {formula} ({result.resolution_angstrom} Å grid)")
+    table = Table(title=f"BVSE Li⁺ barriers of {formula} ({doc.resolution_angstrom} Å grid)")
     table.add_column("dimension")
     table.add_column("barrier (eV)", justify="right")
-    for d, value in ((1, result.e1d_ev), (2, result.e2d_ev), (3, result.e3d_ev)):
+    for d, value in ((1, doc.e1d_ev), (2, doc.e2d_ev), (3, doc.e3d_ev)):
         table.add_row(f"{d}D", _fmt(value))
     console.print(table)
-    console.print(f"gate barrier: {_fmt(barrier)}" + (f" ({dim}D)" if dim else ""))
-    console.print(f"treatment: {result.treatment}")
-    if ev.path_points is None:
-        console.print(f"path: none ({ev.path_note})")
+    dim = doc.gate_dimension
+    console.print(f"gate barrier: {_fmt(doc.gate_ea_ev)}" + (f" ({dim}D)" if dim else ""))
+    console.print(f"gate: {doc.status} ({doc.reason})")
+    console.print(f"treatment: {doc.treatment}")
+    if doc.path_points_angstrom is None or doc.path_sites is None:
+        console.print("path: none")
     else:
-        a, b, image = ev.path_sites
-        pts, en = ev.path_points, ev.path_energies
+        a, b, image = doc.path_sites
+        pts, en = doc.path_points_angstrom, doc.path_energies_ev or [0.0]
         console.print(
             f"path: Li site {a} → site {b} + {list(image)}: {len(pts)} points, "
-            f"highest {en.max():.3f} eV (hop barrier {en.max() - en[0]:.3f} eV)"
+            f"highest {max(en):.3f} eV (hop barrier {doc.path_barrier_ev:.3f} eV)"
         )
         for label, p in (("start", pts[0]), ("end", pts[-1])):
             console.print(f"  {label}: [{p[0]:.3f}, {p[1]:.3f}, {p[2]:.3f}] Å")
     console.print(
-        f"wall time: {ev.wall_s:.1f} s" + (f"; JSON written to {json_out}" if json_out else "")
+        f"wall time: {doc.wall_s:.1f} s" + (f"; JSON written to {json_out}" if json_out else "")
     )
 
 
