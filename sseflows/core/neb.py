@@ -18,10 +18,12 @@ flat bands. Units: energies in eV, any common reference.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from jobflow import job
 from pydantic import Field
 from pymatgen.core import Structure
 
@@ -309,3 +311,9 @@ class NebDoc(TierDoc):
                 "barrier_back_ev": None,
             }
         )
+
+
+def neb_job(method: Callable[..., Any]) -> Callable[..., Any]:
+    """The job decorator of every NEB tier job (as atomate2's ``vasp_job``): the output is a
+    :class:`NebDoc` and the band's images go to the JobStore's ``data`` store."""
+    return job(method, output_schema=NebDoc, data=["images"])

@@ -7,7 +7,7 @@ from jobflow import job
 from sseflows.core.documents import TierDoc
 
 
-@job
+@job(output_schema=TierDoc)
 def record_input_failure(candidate_id: str, source: str, reason: str) -> TierDoc:
     """A ``failed`` document for a candidate that could not even be read.
 

@@ -25,7 +25,6 @@ from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from jobflow import job
 from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
@@ -42,6 +41,7 @@ from sseflows.core.neb import (
     falls_below,
     lowest_inner_image,
     nearer_endpoint,
+    neb_job,
     reaction_coordinate,
     vacancy_hop_setup,
 )
@@ -181,7 +181,7 @@ class ForceFieldNebMaker(NebSeeded):
     max_atoms: int = 250
     image_method: str = "bvse"
 
-    @job(data=["images"], output_schema=NebDoc)
+    @neb_job
     def make(
         self, candidate: Candidate, li_path_cart: np.ndarray | None = None, **seeds: Any
     ) -> NebDoc:

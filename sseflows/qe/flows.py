@@ -38,6 +38,7 @@ from sseflows.core.neb import (
     falls_below,
     lowest_inner_image,
     nearer_endpoint,
+    neb_job,
     vacancy_hop_setup,
 )
 from sseflows.qe.convergence import QeConvergenceMaker
@@ -217,7 +218,7 @@ def endpoint_relax_step(
     }
 
 
-@job(data=["images"])
+@neb_job
 def neb_step(
     maker: QeNebFlowMaker,
     candidate_id: str,

@@ -19,7 +19,7 @@ from jobflow import Maker, job
 from pymatgen.core import Structure
 
 from sseflows.core.documents import HopDoc, Status
-from sseflows.core.neb import NebDoc
+from sseflows.core.neb import NebDoc, neb_job
 from sseflows.qe.handlers import SPEC_FILE
 from sseflows.qe.jobs import run_qe
 from sseflows.qe.neb_input import NebPathSettings, make_neb_input
@@ -181,7 +181,7 @@ class QeNebMaker(Maker):
         ci: NebResult = run_qe(ci_dir, launcher=self.launcher)  # type: ignore[assignment]
         return NebStages(plain=plain, climb=ci)
 
-    @job(data=["images"])
+    @neb_job
     def make(
         self,
         images: Sequence[Structure],
