@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pymatgen.io.cif import CifWriter
@@ -18,6 +18,11 @@ from sseflows.campaign.spec import NebSpec
 from sseflows.core.candidate import make_candidate_id
 from sseflows.core.errors import ConfigurationError
 from sseflows.data.prototypes import PROTOTYPES, pymatgen_structure
+
+if TYPE_CHECKING:
+    from jobflow import JobStore
+
+    from sseflows.campaign.screen import ScreenReport
 
 
 def default_demo_spec() -> Path:
@@ -77,3 +82,24 @@ def write_demo_cifs(spec: DemoSpec, folder: Path) -> list[Path]:
         path.write_text(text)
         written.append(path)
     return written
+
+
+def run_demo_neb(
+    spec: DemoSpec, screen: ScreenReport, folder: Path, store: JobStore
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """The demo's expensive stage, the campaign's own (:func:`sseflows.campaign.run.
+    run_stage`): the best survivors by BVSE barrier through the spec's NEB engine; their ids
+    and table rows."""
+    from sseflows.campaign.run import NEB_RECORD_KEYS, run_stage, tier_records
+    from sseflows.data.readers import read_candidates
+    from sseflows.flows.tiers import neb_maker_for
+
+    neb = spec.neb
+    if neb is None:
+        return [], []
+    maker = neb_maker_for(neb.engine, neb.min_length, neb.n_images)
+    chosen, docs = run_stage(
+        "neb", maker, neb.top_k, screen, read_candidates([folder]), store,
+        neb.ranker or "lowest_bvse_barrier", neb.require_e_hull_zero,
+    )  # fmt: skip
+    return chosen, tier_records(docs, NEB_RECORD_KEYS)

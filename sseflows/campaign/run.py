@@ -23,6 +23,7 @@ from sseflows.campaign.plan import plan_flows, stored_docs_by_key
 from sseflows.campaign.results import latest_by_candidate
 from sseflows.campaign.screen import ScreenReport, screen_candidates
 from sseflows.campaign.spec import CampaignSpec
+from sseflows.core.maker import TierMaker
 from sseflows.core.overrides import apply_overrides
 from sseflows.data.readers import CandidateSet
 from sseflows.flows.screening import ScreeningFlowMaker
@@ -130,6 +131,27 @@ def run_tier(
     return docs
 
 
+def run_stage(
+    tier: str,
+    maker: TierMaker,
+    k: int,
+    screen: ScreenReport,
+    candidate_set: CandidateSet,
+    store: JobStore,
+    ranker: str = "lowest_bvse_barrier",
+    require_e_hull_zero: bool = False,
+    workers: int = 1,
+    fresh: bool = False,
+    on_done: Callable[[FlowRun], None] | None = None,
+) -> tuple[list[str], dict[str, dict[str, Any]]]:
+    """One expensive stage: the ``k`` screening survivors ``ranker`` puts first
+    (:data:`sseflows.rank.selection.RANKERS`) through ``maker``; their ids and documents."""
+    chosen = select_top_k(
+        screen.tier_docs, k, RANKERS[ranker], require_e_hull_zero=require_e_hull_zero
+    )
+    return chosen, run_tier(tier, maker, chosen, candidate_set, store, workers, fresh, on_done)
+
+
 def run_campaign(
     makers: CampaignMakers,
     candidate_set: CandidateSet,
@@ -154,11 +176,11 @@ def run_campaign(
     ):  # fmt: skip
         if maker is None or k <= 0:
             continue
-        chosen = select_top_k(
-            screen.tier_docs, k, RANKERS[ranker or default], require_e_hull_zero=zero
-        )
+        chosen, docs = run_stage(
+            tier, maker, k, screen, candidate_set, store, ranker or default, zero, workers,
+            fresh, on_done,
+        )  # fmt: skip
         report.selected[tier] = chosen
-        docs = run_tier(tier, maker, chosen, candidate_set, store, workers, fresh, on_done)
         report.tiers[tier] = tier_records(docs, keys)
     if label_store is not None:
         report.n_labels = label_store.add(computed_labels(store, campaign))

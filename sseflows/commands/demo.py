@@ -45,28 +45,22 @@ def demo(
 
 
 def _demo_neb(demo_spec, report, folder: Path, store: str | None, console) -> None:
-    """The NEB tier of the demo: ML-potential CI-NEB for the top survivors."""
-    from sseflows.campaign.run import NEB_RECORD_KEYS, run_tier, tier_records
-    from sseflows.data.readers import read_candidates
-    from sseflows.flows.tiers import neb_maker_for
-    from sseflows.rank.selection import select_top_k
+    """Print the demo's NEB stage (the campaign's own stage, run by ``campaign.demo``)."""
+    from sseflows.campaign.demo import run_demo_neb
     from sseflows.report.tables import tier_table
     from sseflows.settings import load_settings
     from sseflows.stores import build_job_store
 
     spec = demo_spec.neb
-    chosen = select_top_k(
-        report.tier_docs, spec.top_k, require_e_hull_zero=spec.require_e_hull_zero
-    )
     console.print(
         f"NEB tier ({spec.engine}, supercell >= {spec.min_length} Å, {spec.n_images} images) "
-        f"for the best survivor(s): {', '.join(chosen) or 'none'}"
+        "for the best survivor(s) by BVSE barrier"
     )
-    maker = neb_maker_for(spec.engine, spec.min_length, spec.n_images)
     job_store = build_job_store(load_settings(db=store).db)
     job_store.connect()
-    docs = run_tier("neb", maker, chosen, read_candidates([folder]), job_store)
-    console.print(tier_table("neb", tier_records(docs, NEB_RECORD_KEYS)))
+    chosen, rows = run_demo_neb(demo_spec, report, folder, job_store)
+    console.print(f"selected: {', '.join(chosen) or 'none'}")
+    console.print(tier_table("neb", rows))
     job_store.close()
 
 

@@ -41,9 +41,13 @@ class NebSeeded(TierMaker):
         hop_index: Which symmetry-distinct hop (shortest first) to compute.
         max_hop_length: Longest Li–Li hop considered, Å.
         symprec: Symmetry tolerance for distinct hops, Å.
+        image_method: How the band starts: ``"auto"`` (the BVSE path when one is given,
+            else linear), ``"bvse"``, ``"linear"`` or ``"idpp"``
+            (:func:`sseflows.core.images.seed_images`); only the first two use the seed.
     """
 
     seed_names: ClassVar[tuple[str, ...]] = ("li_path_cart",)
     hop_index: int = 0
     max_hop_length: float = 4.5
     symprec: float = 0.1
+    image_method: str = "auto"

@@ -50,6 +50,8 @@ def tier_seeds(maker: TierMaker, candidate: Candidate) -> dict[str, Any]:
     a hop-computing Maker (:class:`~sseflows.core.maker.NebSeeded`) computes."""
     if "li_path_cart" not in maker.seed_names or not isinstance(maker, NebSeeded):
         return {}
+    if maker.image_method not in ("auto", "bvse"):
+        return {}  # linear or IDPP images: no path to compute
     return {
         "li_path_cart": bvse_seed_path(
             candidate.structure, maker.hop_index, maker.max_hop_length, maker.symprec

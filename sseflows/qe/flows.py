@@ -120,7 +120,6 @@ class QeNebFlowMaker(NebSeeded):
     neb_maker: QeNebMaker = field(default_factory=QeNebMaker)
     min_length: float = 10.0
     max_atoms: int | None = 400
-    image_method: str = "auto"
     vacancy_charge: float = -1.0
     endpoint_rattle_angstrom: float = 0.02
     rattle_seed: int = 0

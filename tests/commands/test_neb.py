@@ -8,8 +8,8 @@ import json
 from pymatgen.core import Lattice, Structure
 from typer.testing import CliRunner
 
+from sseflows.campaign.neb import neb_maker
 from sseflows.cli import app
-from sseflows.commands.neb import qe_protocol_maker
 
 
 def test_no_li_is_one_sentence_error(tmp_path):
@@ -37,7 +37,10 @@ def test_missing_pw_gives_failed_json(tmp_path, pseudo_dir, monkeypatch):
 
 
 def test_protocol_maker_overrides_reach_every_step(tmp_path):
-    maker = qe_protocol_maker(8.0, 3, 1, 30.0, 0.4, str(tmp_path), "mpirun -np 2", "runs")
+    maker = neb_maker(
+        "qe", 8.0, 3, 1, ecutwfc=30.0, kspacing=0.4, pseudo_dir=str(tmp_path),
+        launcher="mpirun -np 2", work_dir="runs",
+    )  # fmt: skip
     assert maker.convergence_maker is None  # explicit cutoff: no convergence series
     assert maker.neb_maker.path.n_images == 3 and maker.hop_index == 1
     for step in (maker.cell_relax_maker, maker.endpoint_relax_maker, maker.neb_maker):
@@ -58,9 +61,13 @@ def test_unknown_image_method_is_rejected(tmp_path):
 
 
 def test_image_method_reaches_the_protocol_maker(tmp_path):
-    maker = qe_protocol_maker(8.0, 3, 0, 30.0, None, str(tmp_path), None, "runs", "idpp")
+    maker = neb_maker("qe", 8.0, 3, 0, "idpp", ecutwfc=30.0, pseudo_dir=str(tmp_path))
     assert maker.image_method == "idpp"
-    assert qe_protocol_maker(8.0, 3, 0, 30.0, None, None, None, "runs").image_method == "bvse"
+    assert neb_maker("qe", 8.0, 3, 0, "bvse", ecutwfc=30.0).image_method == "bvse"
+    assert neb_maker("qe").image_method == "auto"  # the Maker's default when not given
+    chgnet = neb_maker("chgnet", 6.0, 3, 1, "linear")
+    assert (chgnet.min_length, chgnet.n_images, chgnet.hop_index) == (6.0, 3, 1)
+    assert chgnet.image_method == "linear" and chgnet.force_field_name == "CHGNet"
 
 
 def test_missing_bvse_path_falls_back_to_linear_images(tmp_path, pseudo_dir, monkeypatch):

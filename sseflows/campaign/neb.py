@@ -1,0 +1,97 @@
+"""One barrier, the use case behind ``sseflows neb``: the NEB Maker of an engine with the
+user's overrides, the BVSE seed of its hop, and the run against a store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from jobflow import run_locally
+
+from sseflows.core.candidate import Candidate
+from sseflows.core.errors import CandidateError, ConfigurationError
+from sseflows.core.hops import enumerate_li_hops
+from sseflows.core.maker import NebSeeded
+from sseflows.core.neb import NebDoc
+from sseflows.core.overrides import apply_overrides
+from sseflows.data.files import read_structure_file
+from sseflows.flows.tiers import tier_seeds
+from sseflows.stores import build_job_store
+
+ENGINES = ("qe", "chgnet")
+
+
+def neb_maker(
+    engine: str,
+    min_length: float | None = None,
+    n_images: int | None = None,
+    hop_index: int = 0,
+    image_method: str | None = None,
+    ecutwfc: float | None = None,
+    kspacing: float | None = None,
+    pseudo_dir: str | None = None,
+    launcher: str | None = None,
+    work_dir: str | None = None,
+) -> NebSeeded:
+    """The NEB Maker of ``engine`` with the given overrides (None keeps the Maker's default).
+
+    For QE, ``ecutwfc`` (Ry), ``kspacing`` (Å⁻¹), ``pseudo_dir`` and ``launcher`` reach every
+    pw.x/neb.x step, and an explicit ``ecutwfc`` skips the cutoff/k-mesh convergence.
+
+    Raises:
+        ConfigurationError: an unknown engine.
+    """
+    common = {"min_length": min_length, "hop_index": hop_index, "image_method": image_method}
+    common = {k: v for k, v in common.items() if v is not None}
+    if engine == "chgnet":
+        from sseflows.forcefields.neb import ChgnetNebMaker
+
+        extra = {} if n_images is None else {"n_images": n_images}
+        return apply_overrides(ChgnetNebMaker(), common | extra)
+    if engine != "qe":
+        raise ConfigurationError(f"Unknown NEB engine {engine!r}; use {' or '.join(ENGINES)}.")
+    from sseflows.qe.flows import QeNebFlowMaker
+
+    base = apply_overrides(QeNebFlowMaker(), common | ({"work_dir": work_dir} if work_dir else {}))
+    generator = {"ecutwfc": ecutwfc, "kspacing": kspacing, "pseudo_dir": pseudo_dir}
+    step: dict[str, Any] = {"generator": {k: v for k, v in generator.items() if v is not None}}
+    if launcher is not None:
+        step["launcher"] = launcher
+    steps = {"cell_relax_maker": step, "endpoint_relax_maker": step, "neb_maker": dict(step)}
+    if n_images is not None:
+        steps["neb_maker"]["path"] = {"n_images": n_images}
+    if ecutwfc is None and base.convergence_maker is not None:
+        steps["convergence_maker"] = step
+    maker = apply_overrides(base, {k: v for k, v in steps.items() if getattr(base, k)})
+    return maker if ecutwfc is None else replace(maker, convergence_maker=None)
+
+
+@dataclass
+class NebRun:
+    """A finished ``sseflows neb``: the candidate, its document and whether the band was
+    seeded by a BVSE path."""
+
+    candidate: Candidate
+    doc: NebDoc
+    seeded: bool
+
+
+def run_neb(structure_file: Path, maker: NebSeeded, store_spec: str | None = None) -> NebRun:
+    """Read ``structure_file`` and compute the barrier of the Maker's hop, stored in
+    ``store_spec`` (the ``db`` setting when None).
+
+    Raises:
+        CandidateError: the file cannot be read, or has no hop ``maker.hop_index``.
+    """
+    candidate = read_structure_file(structure_file)
+    hops = enumerate_li_hops(candidate.structure, maker.max_hop_length, maker.symprec, candidate.id)
+    if maker.hop_index >= len(hops):
+        raise CandidateError(
+            candidate.id, f"hop {maker.hop_index} was requested but {len(hops)} hops exist"
+        )
+    seeds = tier_seeds(maker, candidate)
+    flow = maker.make(candidate, **seeds)
+    responses = run_locally(flow, store=build_job_store(store_spec), create_folders=False)
+    doc = responses[flow.output.uuid][1].output
+    return NebRun(candidate, doc, seeds.get("li_path_cart") is not None)
