@@ -90,14 +90,14 @@ def run_demo_neb(
     """The demo's expensive stage, the campaign's own (:func:`sseflows.campaign.run.
     run_stage`): the best survivors by BVSE barrier through the spec's NEB engine; their ids
     and table rows."""
+    from sseflows.campaign.neb import neb_maker
     from sseflows.campaign.run import NEB_RECORD_KEYS, run_stage, tier_records
     from sseflows.data.readers import read_candidates
-    from sseflows.flows.tiers import neb_maker_for
 
     neb = spec.neb
     if neb is None:
         return [], []
-    maker = neb_maker_for(neb.engine, neb.min_length, neb.n_images)
+    maker = neb_maker(neb.engine, neb.min_length, neb.n_images)
     chosen, docs = run_stage(
         "neb", maker, neb.top_k, screen, read_candidates([folder]), store,
         neb.ranker or "lowest_bvse_barrier", neb.require_e_hull_zero,

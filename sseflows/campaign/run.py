@@ -19,6 +19,7 @@ from jobflow import JobStore, Maker
 
 from sseflows.campaign.feedback import computed_labels
 from sseflows.campaign.local import FlowRun, run_flows
+from sseflows.campaign.neb import neb_maker
 from sseflows.campaign.plan import plan_flows, stored_docs_by_key
 from sseflows.campaign.results import latest_by_candidate
 from sseflows.campaign.screen import ScreenReport, screen_candidates
@@ -27,7 +28,7 @@ from sseflows.core.maker import TierMaker
 from sseflows.core.overrides import apply_overrides
 from sseflows.data.readers import CandidateSet
 from sseflows.flows.screening import ScreeningFlowMaker
-from sseflows.flows.tiers import make_tier_flow, neb_maker_for
+from sseflows.flows.tiers import make_tier_flow
 from sseflows.gates.bvse.maker import BVSEGateMaker
 from sseflows.gates.mp.maker import MPGateMaker
 from sseflows.rank.selection import RANKERS, select_top_k
@@ -70,7 +71,7 @@ class CampaignMakers:
         )
         makers = cls(screening=screening)
         if spec.neb is not None:
-            makers.neb = neb_maker_for(
+            makers.neb = neb_maker(
                 neb_engine or spec.neb.engine,
                 min_length if min_length is not None else spec.neb.min_length,
                 spec.neb.n_images,

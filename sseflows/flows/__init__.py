@@ -1,3 +1,3 @@
 """jobflow Flows that chain tiers for one candidate: the screening flow (``screening``:
-MP gate → BVSE gate), the expensive tiers' helpers (``tiers``: NEB and MD Makers, the BVSE
-seed path) and failed-input documents (``failures``)."""
+MP gate → BVSE gate), the expensive tiers' helpers (``tiers``: their seeds, the BVSE seed
+path) and failed-input documents (``failures``)."""

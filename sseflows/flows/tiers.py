@@ -17,7 +17,6 @@ from sseflows.core.candidate import Candidate
 from sseflows.core.errors import CandidateError
 from sseflows.core.hops import enumerate_li_hops
 from sseflows.core.maker import NebSeeded, TierMaker
-from sseflows.core.overrides import apply_overrides
 from sseflows.gates.bvse.barriers import HOP_TUBE_RADIUS_ANGSTROM, bvse_li_path
 
 
@@ -62,23 +61,3 @@ def tier_seeds(maker: TierMaker, candidate: Candidate) -> dict[str, Any]:
 def make_tier_flow(maker: TierMaker, candidate: Candidate) -> Flow | Job:
     """``candidate`` through an expensive tier, with the seeds that tier takes."""
     return maker.make(candidate, **tier_seeds(maker, candidate))
-
-
-def neb_maker_for(
-    engine: str, min_length: float | None = None, n_images: int | None = None
-) -> TierMaker:
-    """The NEB tier Maker for ``engine`` (``qe`` or ``chgnet``): its own defaults, with the
-    supercell length (Å) and image count overridden when given."""
-    if engine == "chgnet":
-        from sseflows.forcefields.neb import ChgnetNebMaker
-
-        changes = {"min_length": min_length, "n_images": n_images}
-        return apply_overrides(
-            ChgnetNebMaker(), {k: v for k, v in changes.items() if v is not None}
-        )
-    from sseflows.qe.flows import QeNebFlowMaker
-
-    overrides: dict[str, Any] = {} if min_length is None else {"min_length": min_length}
-    if n_images is not None:
-        overrides["neb_maker"] = {"path": {"n_images": n_images}}
-    return apply_overrides(QeNebFlowMaker(), overrides)
