@@ -313,6 +313,39 @@ class NebDoc(TierDoc):
         )
 
 
+@dataclass(frozen=True)
+class EndpointReplacement:
+    """Which endpoint a band's lowest intermediate image replaces (see :func:`replacement`).
+
+    Attributes:
+        image: Index of the lowest intermediate image (endpoints included in the count).
+        endpoint: ``"initial"`` or ``"final"``, the endpoint nearer that image.
+        below_ev: How far the image lies below the lower endpoint, eV.
+    """
+
+    image: int
+    endpoint: str
+    below_ev: float
+
+    def record(self, energy_change_ev: float | None) -> dict[str, Any]:
+        """The ``NebDoc.endpoint_replacements`` entry, with the replaced endpoint's energy
+        change (eV) once the image has been relaxed."""
+        return {
+            "endpoint": self.endpoint,
+            "image": self.image,
+            "below_ev": self.below_ev,
+            "energy_change_ev": energy_change_ev,
+        }
+
+
+def replacement(energies_ev: Sequence[float]) -> EndpointReplacement:
+    """The replacement a band with these image energies (eV) calls for: its lowest
+    intermediate image and the endpoint nearer it (:func:`nearer_endpoint`)."""
+    k = lowest_inner_image(energies_ev)
+    below = min(energies_ev[0], energies_ev[-1]) - energies_ev[k]
+    return EndpointReplacement(k, nearer_endpoint(k, len(energies_ev), energies_ev), below)
+
+
 def neb_job(method: Callable[..., Any]) -> Callable[..., Any]:
     """The job decorator of every NEB tier job (as atomate2's ``vasp_job``): the output is a
     :class:`NebDoc` and the band's images go to the JobStore's ``data`` store."""

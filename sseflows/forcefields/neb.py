@@ -39,10 +39,9 @@ from sseflows.core.neb import (
     NebSetup,
     barriers_from_energies,
     falls_below,
-    lowest_inner_image,
-    nearer_endpoint,
     neb_job,
     reaction_coordinate,
+    replacement,
     vacancy_hop_setup,
 )
 
@@ -222,18 +221,11 @@ class ForceFieldNebMaker(NebSeeded):
         """``setup`` with the endpoint nearer the lowest image replaced by that image,
         relaxed; and the record of the replacement."""
         energies = band.energies_ev
-        k = lowest_inner_image(energies)
-        which = nearer_endpoint(k, len(energies), energies)
-        relaxed = self._relax(band.images[k])
-        old = energies[0] if which == "initial" else energies[-1]
-        record = {
-            "endpoint": which,
-            "image": k,
-            "below_ev": min(energies[0], energies[-1]) - energies[k],
-            "energy_change_ev": potential_energy_ev(relaxed, self.force_field_name, self.device)
-            - old,
-        }
-        return replace(setup, **{which: relaxed}), record
+        plan = replacement(energies)
+        relaxed = self._relax(band.images[plan.image])
+        old = energies[0] if plan.endpoint == "initial" else energies[-1]
+        new = potential_energy_ev(relaxed, self.force_field_name, self.device)
+        return replace(setup, **{plan.endpoint: relaxed}), plan.record(new - old)
 
     def prepare(self, candidate: Candidate) -> NebSetup:
         """Hop, supercell and (relaxed) vacancy endpoints of ``candidate``.

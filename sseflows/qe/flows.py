@@ -36,9 +36,8 @@ from sseflows.core.neb import (
     BAND_TOLERANCE_EV,
     NebDoc,
     falls_below,
-    lowest_inner_image,
-    nearer_endpoint,
     neb_job,
+    replacement,
     vacancy_hop_setup,
 )
 from sseflows.qe.convergence import QeConvergenceMaker
@@ -300,9 +299,8 @@ def _replace_endpoint(
 ) -> tuple[list[Structure], dict]:
     """New images whose endpoint nearer the lowest image is that image, relaxed with the
     endpoint protocol; and the record of the replacement (energies eV)."""
-    energies = result.energies_ev
-    k = lowest_inner_image(energies)
-    which = nearer_endpoint(k, len(energies), energies)
+    plan = replacement(result.energies_ev)
+    k, which = plan.image, plan.endpoint
     relax = replace(maker.endpoint_relax_maker, work_dir=maker.work_dir)
     step = f"hop{maker.hop_index}/relax_replaced_{which}"
     relaxed = relax.run_relax(band[k], candidate_id, maker.vacancy_charge, step, **_override(conv))
@@ -310,14 +308,9 @@ def _replace_endpoint(
     ends[which] = follow_displacement(band[k], relaxed.structure)
     absolute = result.absolute_energies_ev
     old = (absolute[0] if which == "initial" else absolute[-1]) if absolute else None
+    new = relaxed.energy_ev
     seed_method = "idpp" if method == "idpp" else "linear"  # a BVSE path joins the old ends
     images = interpolate_images(
         ends["initial"], ends["final"], len(band) - 2, moving_index, method=seed_method
     )
-    record = {
-        "endpoint": which,
-        "image": k,
-        "below_ev": min(energies[0], energies[-1]) - energies[k],
-        "energy_change_ev": None if old is None else relaxed.energy_ev - old,
-    }
-    return images, record
+    return images, plan.record(None if old is None or new is None else new - old)

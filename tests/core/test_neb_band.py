@@ -13,6 +13,7 @@ from sseflows.core.neb import (
     falls_below,
     lowest_inner_image,
     nearer_endpoint,
+    replacement,
 )
 
 LI2O_CASE = [0.0, -1.2, -1.89, -1.1, 0.0]
@@ -99,3 +100,15 @@ def test_judged_withholds_invalid_and_unconverged_barriers_and_keeps_the_band():
     unconverged = _doc([0.0, 0.2, 0.5, 0.3, 0.1], converged=False).judged(0.05, "it stalled")
     assert unconverged.status == "failed" and unconverged.barrier_ev is None
     assert unconverged.reason == "Candidate 'c1': it stalled, so no barrier is reported."
+
+
+def test_replacement_names_the_image_the_endpoint_and_the_depth():
+    plan = replacement(LI2O_CASE)  # equal endpoints, middle image: the initial one
+    assert (plan.image, plan.endpoint) == (2, "initial")
+    assert plan.below_ev == pytest.approx(1.89)
+    assert plan.record(-1.9) == {
+        "endpoint": "initial", "image": 2, "below_ev": plan.below_ev, "energy_change_ev": -1.9,
+    }  # fmt: skip
+    late = replacement([0.0, 0.1, -0.2, -0.5, 0.3])  # image 3, nearer the final endpoint
+    assert (late.image, late.endpoint) == (3, "final")
+    assert late.below_ev == pytest.approx(0.5)
