@@ -29,6 +29,11 @@ def default_db_path() -> str:
     return str(Path.home() / ".sseflows" / "db")
 
 
+def default_descriptor_cache() -> str:
+    """Default folder of the ranking descriptor cache: ``~/.sseflows/descriptor-cache``."""
+    return str(Path.home() / ".sseflows" / "descriptor-cache")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Configuration of one sseflows process: site facts only (executables, launcher,
@@ -49,6 +54,8 @@ class Settings:
         neb_cmd: neb.x executable.
         workers: Processes for per-candidate parallel work (0 = all cores).
         bvse_timeout_s: Wall-time limit per structure in the BVSE gate, s.
+        descriptor_cache: Folder caching ranking descriptors (one file per structure and
+            representation settings); empty disables the cache.
     """
 
     db: str = field(default_factory=default_db_path)
@@ -62,6 +69,7 @@ class Settings:
     neb_cmd: str = "neb.x"
     workers: int = 0
     bvse_timeout_s: float = 120.0
+    descriptor_cache: str = field(default_factory=default_descriptor_cache)
 
     @property
     def n_workers(self) -> int:
@@ -83,6 +91,7 @@ _ENV = {
     "SSEFLOWS_NEB_CMD": "neb_cmd",
     "SSEFLOWS_WORKERS": "workers",
     "SSEFLOWS_BVSE_TIMEOUT_S": "bvse_timeout_s",
+    "SSEFLOWS_DESCRIPTOR_CACHE": "descriptor_cache",
 }
 
 

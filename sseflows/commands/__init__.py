@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "screen",
     "demo",
     "campaign",
+    "rank",
     "labels",
     "mp",
     "bvse",

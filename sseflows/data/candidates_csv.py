@@ -6,6 +6,9 @@ Columns (header names, case-insensitive; extra columns are ignored):
 * ``mp_id`` — a Materials Project id; a row with an mp-id and no path gets its structure
   from the ``structure_lookup`` it is given (the MP gate's snapshot or API). A row with both
   reads the file and records the mp-id;
+* ``composition`` — a formula (fractions allowed, e.g. ``Li6.4La3Zr1.4Ta0.6O12``) for a
+  composition-only candidate: no structure, so only the ranking stage (composition
+  representations) can judge it; the structure tiers fail it with their reason;
 * ``id`` — optional candidate id; it must already be safe (letters, digits, ``.``, ``_``,
   ``-``); an unsafe one is a failure of that row, never silently rewritten;
 * ``e_hull_ev_per_atom`` (eV/atom) and ``band_gap_ev`` (eV) — optional known values,
@@ -19,7 +22,7 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-from pymatgen.core import Structure
+from pymatgen.core import Composition, Structure
 
 from sseflows.core.candidate import Candidate, make_candidate_id, validate_candidate_id
 from sseflows.core.errors import CandidateError, ConfigurationError
@@ -52,6 +55,7 @@ def _row_candidate(
     """The candidate of one CSV row (raises CandidateError naming it)."""
     path_text = row.get("path", "").strip()
     mp_id = row.get("mp_id", "").strip() or None
+    composition = row.get("composition", "").strip()
     explicit = row.get("id", "").strip()
     if explicit:
         candidate_id = validate_candidate_id(explicit)
@@ -59,8 +63,12 @@ def _row_candidate(
         candidate_id = make_candidate_id(Path(path_text).stem)
     elif mp_id:
         candidate_id = make_candidate_id(mp_id)
+    elif composition:
+        candidate_id = make_candidate_id(composition)
     else:
-        raise CandidateError(f"csv-line-{line}", f"line {line} gives neither a path nor an mp_id")
+        raise CandidateError(
+            f"csv-line-{line}", f"line {line} gives neither a path, an mp_id nor a composition"
+        )
     properties = {col: _number(row.get(col, ""), col, candidate_id) for col in PROPERTY_COLUMNS}
 
     if path_text:
@@ -69,6 +77,8 @@ def _row_candidate(
             path = folder / path
         candidate = read_structure_file(path, candidate_id)
         return candidate.model_copy(update={"mp_id": mp_id, **properties})
+    if mp_id is None:  # a composition-only row (checked above)
+        return _composition_candidate(composition, candidate_id, properties)
     if structure_lookup is None:
         raise CandidateError(
             candidate_id,
@@ -83,6 +93,25 @@ def _row_candidate(
         source=mp_id,
         mp_id=mp_id,
         provenance={"reader": "mp-lookup"},
+        **properties,
+    )
+
+
+def _composition_candidate(
+    composition: str, candidate_id: str, properties: dict[str, float | None]
+) -> Candidate:
+    """A structure-less candidate of ``composition`` (raises CandidateError if unparsable)."""
+    try:
+        parsed = Composition(composition)
+    except (ValueError, KeyError) as exc:
+        raise CandidateError(candidate_id, f"{composition!r} is not a composition ({exc})") from exc
+    if parsed["Li"] <= 0:
+        raise CandidateError(candidate_id, f"{composition} contains no Li")
+    return Candidate(
+        id=candidate_id,
+        formula=parsed.reduced_formula,
+        source=composition,
+        provenance={"reader": "composition", "composition": parsed.formula},
         **properties,
     )
 
@@ -102,9 +131,9 @@ def read_candidates_csv(
     with csv_path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         header = [name.strip().lower() for name in reader.fieldnames or []]
-        if "path" not in header and "mp_id" not in header:
+        if not {"path", "mp_id", "composition"} & set(header):
             raise ConfigurationError(
-                f"Candidate list {csv_path} needs a 'path' or an 'mp_id' column "
+                f"Candidate list {csv_path} needs a 'path', 'mp_id' or 'composition' column "
                 f"(found: {', '.join(header) or 'no header'})."
             )
         rows = [

@@ -45,9 +45,13 @@ def _unique_id(wanted: str, taken: set[str]) -> str:
 
 
 def _finalise(
-    items: Iterable[Candidate | ReadFailure], max_sites: int
+    items: Iterable[Candidate | ReadFailure], max_sites: int, composition_only: bool = False
 ) -> tuple[list[Candidate], list[ReadFailure]]:
-    """Give every item a unique id, then run the structure checks on the candidates."""
+    """Give every item a unique id, then run the structure checks on the candidates.
+
+    With ``composition_only``, a structure-less candidate of a CSV ``composition`` row is
+    kept (for the ranking stage); otherwise it fails for having no structure.
+    """
     taken: set[str] = set()
     candidates: list[Candidate] = []
     failures: list[ReadFailure] = []
@@ -65,6 +69,9 @@ def _finalise(
         if new_id != item.id:
             provenance = {**item.provenance, "renamed_from": item.id}
             item = item.model_copy(update={"id": new_id, "provenance": provenance})
+        if item.structure is None and composition_only and item.provenance.get("composition"):
+            candidates.append(item)
+            continue
         try:
             if item.structure is None:
                 raise CandidateError(item.id, "it has no structure")
@@ -84,6 +91,7 @@ def read_candidates(
     deduplicate: bool = True,
     max_sites: int = MAX_SITES_DEFAULT,
     structure_lookup: StructureLookup | None = None,
+    composition_only: bool = False,
 ) -> CandidateSet:
     """Read, check and de-duplicate the candidates of a campaign.
 
@@ -96,6 +104,8 @@ def read_candidates(
         deduplicate: Merge identical structures (StructureMatcher within each composition).
         max_sites: Largest accepted cell, in sites.
         structure_lookup: Structure source for CSV rows that give only an mp-id.
+        composition_only: Keep CSV rows that give only a composition (no structure; only
+            the ranking stage can judge them). Off by default: the tiers need structures.
 
     Returns:
         Candidates in input order (paths, then CSV rows, then MP documents), failures, merges.
@@ -110,7 +120,7 @@ def read_candidates(
         items.extend(read_candidates_csv(csv, structure_lookup=structure_lookup))
     if mp_documents is not None:
         items.extend(read_mp_documents(mp_documents))
-    candidates, failures = _finalise(items, max_sites)
+    candidates, failures = _finalise(items, max_sites, composition_only)
     merges: list[MergeRecord] = []
     if deduplicate:
         candidates, merges = merge_duplicates(candidates)

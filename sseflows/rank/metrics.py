@@ -79,6 +79,7 @@ def score_predictions(
     probability: np.ndarray,
     lower: np.ndarray,
     upper: np.ndarray,
+    has_structure: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Every metric of the module for one set of predictions.
 
@@ -88,16 +89,25 @@ def score_predictions(
         is_positive: True class (σ ≥ the threshold).
         log10_pred: Predicted log10 σ; also the score for Spearman and the top-10 hit rate.
         probability: Predicted P(σ ≥ threshold), for AUC-PR and MCC (cut at 0.5).
-        lower, upper: Prediction interval of log10 σ.
+        lower, upper: Prediction interval of log10 σ; its coverage is measured on the
+            uncensored rows (a censored row's value is a convention, not a measurement).
+        has_structure: Mask of rows with a structure (OBELiX's "CIF subset"); adds
+            ``mae_cif`` when given.
     """
     censored = np.asarray(censored, bool)
-    return {
-        "n": int(len(y_true)),
+    y_true, lower, upper = (np.asarray(a, float) for a in (y_true, lower, upper))
+    scores = {
+        "n": len(y_true),
         "mae": mae(y_true, log10_pred),
         "mae_uncensored": mae(y_true, log10_pred, ~censored),
         "spearman": spearman(y_true, log10_pred),
         "auc_pr": auc_pr(is_positive, probability),
         "mcc": mcc(is_positive, probability),
         "top10_hit_rate": top_k_hit_rate(y_true, log10_pred),
-        "interval_coverage": interval_coverage(y_true, lower, upper),
+        "interval_coverage": interval_coverage(
+            y_true[~censored], lower[~censored], upper[~censored]
+        ),
     }
+    if has_structure is not None:
+        scores["mae_cif"] = mae(y_true, log10_pred, np.asarray(has_structure, bool))
+    return scores

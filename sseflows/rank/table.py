@@ -80,6 +80,8 @@ class TrainingRow:
         fidelity: For computed rows, the fidelity of the first merged label.
         group: Connected-component index for grouped cross-validation (same DOI or same
             composition), set by :func:`build_training_table`.
+        family: Structure family (OBELiX's ``Family`` column, e.g. ``garnet``), or the
+            reduced formula when the source gives none.
     """
 
     row_id: str
@@ -94,6 +96,7 @@ class TrainingRow:
     references: list[str] = field(default_factory=list)
     fidelity: dict[str, Any] = field(default_factory=dict)
     group: int = -1
+    family: str = ""
 
 
 @dataclass
@@ -144,6 +147,10 @@ class TrainingTable:
         payload = [(row.label_ids, round(row.log10_sigma, 6), row.censored) for row in self.rows]
         return hashlib.sha256(json.dumps(sorted(payload)).encode()).hexdigest()
 
+    def families(self) -> list[str]:
+        """Structure family per row."""
+        return [row.family for row in self.rows]
+
     def subset(self, indices: Sequence[int]) -> TrainingTable:
         """A table of the rows at ``indices`` (same threshold)."""
         return TrainingTable([self.rows[i] for i in indices], self.threshold_s_per_cm)
@@ -193,6 +200,8 @@ def _merged_row(labels: list[Label], convention: CensoredConvention) -> Training
     structure = next((label.structure for label in labels if label.structure is not None), None)
     composition = structure.composition if structure is not None else _composition(first)
     references = sorted({label.reference for label in labels if label.reference})
+    families = [str(label.provenance.get("family") or "") for label in labels]
+    family = next((name for name in families if name), composition.reduced_formula)
     return TrainingRow(
         row_id=first.label_id,
         formula=composition.reduced_formula,
@@ -205,6 +214,7 @@ def _merged_row(labels: list[Label], convention: CensoredConvention) -> Training
         label_ids=[label.label_id for label in labels],
         references=references,
         fidelity=dict(first.fidelity),
+        family=family,
     )
 
 

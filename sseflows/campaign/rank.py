@@ -1,0 +1,251 @@
+"""Use cases of the ranking stage: train, predict, evaluate and replay (``sseflows rank``).
+
+Labels come from the label store (``store``, the default: what ``sseflows labels import``
+wrote, plus the computed labels of earlier campaigns) or straight from a published set
+(``obelix`` folder, ``laskowski`` CSV). Descriptors go through the cache folder of the
+``descriptor_cache`` setting, so re-ranking after new labels recomputes none of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sseflows.core.errors import ConfigurationError
+from sseflows.core.label import Label
+from sseflows.data.label_sources import import_laskowski, import_obelix
+from sseflows.data.label_store import open_label_store
+from sseflows.data.readers import read_candidates
+from sseflows.rank.descriptors.base import Representation, representation_from_name
+from sseflows.rank.estimators import estimator_from_name
+from sseflows.rank.evaluate import evaluate
+from sseflows.rank.maker import candidate_input, order_records
+from sseflows.rank.model import featurise, table_inputs, train_rank_model
+from sseflows.rank.persistence import load_rank_model, save_rank_model
+from sseflows.rank.replay import replay
+from sseflows.rank.table import DEFAULT_THRESHOLD_S_PER_CM, TrainingTable, build_training_table
+from sseflows.settings import load_settings
+
+LABEL_SOURCES = ("store", "obelix", "laskowski")
+DEFAULT_REPRESENTATION = "magpie"
+"""The default representation (chosen by ``benchmarks/rank_obelix.py``; see the README)."""
+DEFAULT_MODEL = "ensemble"
+REPLAY_MODEL_SETTINGS: dict[str, Any] = {
+    "n_members": 8,
+    "n_estimators": 100,
+    "min_child_samples": 2,
+}
+"""A lighter ensemble for the replay, refit every round on at most ``budget`` + 5 rows."""
+
+
+def descriptor_cache() -> Path | None:
+    """The descriptor cache folder of the settings (None when disabled)."""
+    folder = load_settings().descriptor_cache
+    return Path(folder).expanduser() if folder else None
+
+
+def training_labels(
+    source: str = "store", path: Path | None = None, store_spec: str | None = None
+) -> list[Label]:
+    """Labels of ``source`` (:data:`LABEL_SOURCES`); ``path`` is the published set's file."""
+    if source not in LABEL_SOURCES:
+        raise ConfigurationError(
+            f"Unknown label source {source!r}; use one of {', '.join(LABEL_SOURCES)}."
+        )
+    if source == "store":
+        with open_label_store(store_spec) as store:
+            labels = store.query()
+        if not labels:
+            raise ConfigurationError(
+                "The label store holds no labels; run 'sseflows labels import' first or "
+                "pass --labels-source obelix|laskowski with --labels-path."
+            )
+        return labels
+    if path is None:
+        raise ConfigurationError(f"The label source {source!r} needs --labels-path.")
+    if not Path(path).exists():
+        raise ConfigurationError(f"The label set path {path} does not exist.")
+    result = import_obelix(Path(path)) if source == "obelix" else import_laskowski(Path(path))
+    return list(result.labels)
+
+
+def training_table(
+    source: str = "store",
+    path: Path | None = None,
+    store_spec: str | None = None,
+    threshold_s_per_cm: float = DEFAULT_THRESHOLD_S_PER_CM,
+) -> TrainingTable:
+    """The training table of a label source (see :mod:`sseflows.rank.table`)."""
+    table = build_training_table(
+        training_labels(source, path, store_spec), threshold_s_per_cm=threshold_s_per_cm
+    )
+    if len(table) < 10:
+        raise ConfigurationError(
+            f"The label source {source!r} gives {len(table)} distinct materials; a ranking "
+            "model needs at least 10."
+        )
+    return table
+
+
+def representation(name: str = DEFAULT_REPRESENTATION, **settings: Any) -> Representation:
+    """A representation by name, unknown names as a ConfigurationError."""
+    try:
+        return representation_from_name(name, **settings)
+    except (ValueError, TypeError) as exc:
+        raise ConfigurationError(f"{exc}.".replace("..", ".")) from exc
+
+
+@dataclass
+class TrainSummary:
+    """A trained model: where it was saved and what it was trained on."""
+
+    path: Path
+    model_version: str
+    n_rows: int
+    excluded: dict[str, str] = field(default_factory=dict)
+    labels_hash: str = ""
+
+
+def train(
+    out: Path,
+    *,
+    source: str = "store",
+    labels_path: Path | None = None,
+    store_spec: str | None = None,
+    model: str = DEFAULT_MODEL,
+    representation_name: str = DEFAULT_REPRESENTATION,
+    threshold_s_per_cm: float = DEFAULT_THRESHOLD_S_PER_CM,
+    pool_paths: Sequence[Path] = (),
+    model_settings: dict[str, Any] | None = None,
+) -> TrainSummary:
+    """Train a ranking model on a label source and save it to ``out`` (skops + JSON)."""
+    table = training_table(source, labels_path, store_spec, threshold_s_per_cm)
+    pool = []
+    if pool_paths:
+        pool = [candidate_input(c) for c in read_candidates(pool_paths).candidates]
+    try:
+        fitted = train_rank_model(
+            table,
+            representation(representation_name),
+            model=model,
+            model_settings=model_settings,
+            pool=pool,
+            cache_folder=descriptor_cache(),
+            label_source=source if labels_path is None else f"{source}:{labels_path}",
+        )
+    except (ValueError, TypeError) as exc:
+        raise ConfigurationError(f"The ranking model could not be trained: {exc}.") from exc
+    save_rank_model(fitted, out)
+    return TrainSummary(
+        Path(out),
+        fitted.version,
+        fitted.provenance["n_rows"],
+        dict(fitted.provenance["excluded_rows"]),
+        fitted.provenance["labels_hash"],
+    )
+
+
+def predict(
+    model_path: Path,
+    paths: Sequence[Path] = (),
+    candidates_csv: Path | None = None,
+    order_by: str = "p_superionic",
+) -> list[dict[str, Any]]:
+    """One record per candidate (ranked best first, failures last, with their reasons)."""
+    model = load_rank_model(model_path)
+    candidate_set = read_candidates(
+        list(paths), csv=candidates_csv, deduplicate=False, composition_only=True
+    )
+    inputs = [candidate_input(c) for c in candidate_set.candidates]
+    records = model.predict(inputs, descriptor_cache()) if inputs else []
+    if order_by == "log10_sigma" and all(r.get("log10_sigma") is None for r in records):
+        order_by = "p_superionic"
+    ranked = order_records(records, order_by)
+    ranked += [
+        {
+            "candidate_id": failure.candidate_id,
+            "status": "failed",
+            "reason": failure.reason,
+            "rank": None,
+        }
+        for failure in candidate_set.failures
+    ]
+    return ranked
+
+
+def evaluate_model(
+    *,
+    source: str = "store",
+    labels_path: Path | None = None,
+    store_spec: str | None = None,
+    model: str = DEFAULT_MODEL,
+    representation_name: str = DEFAULT_REPRESENTATION,
+    split: str = "grouped",
+    n_splits: int = 5,
+    seed: int = 0,
+    threshold_s_per_cm: float = DEFAULT_THRESHOLD_S_PER_CM,
+    model_settings: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Cross-validated metrics next to a shuffled-label control (:mod:`sseflows.rank.evaluate`)."""
+    table = training_table(source, labels_path, store_spec, threshold_s_per_cm)
+    rep = representation(representation_name)
+    matrix = featurise(rep, table_inputs(table), descriptor_cache())
+    usable = [int(i) for i in matrix.ok.nonzero()[0]]
+    settings = dict(model_settings or {})
+    try:
+        report = evaluate(
+            lambda: estimator_from_name(model, **settings),
+            matrix.X[usable],
+            table.subset(usable),
+            split=split,
+            n_splits=n_splits,
+            seed=seed,
+        )
+    except ValueError as exc:
+        raise ConfigurationError(f"The evaluation could not run: {exc}.") from exc
+    report.update(
+        representation=rep.describe(),
+        estimator=model,
+        excluded_rows=len(table) - len(usable),
+    )
+    return report
+
+
+def replay_campaign(
+    *,
+    source: str = "store",
+    labels_path: Path | None = None,
+    store_spec: str | None = None,
+    representation_name: str = DEFAULT_REPRESENTATION,
+    strategies: Sequence[str] = ("exploit", "explore", "ucb"),
+    n_seed_labels: int = 5,
+    batch_size: int = 5,
+    budget: int = 50,
+    n_seeds: int = 20,
+    kappa: float = 1.0,
+    model_settings: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A retrospective campaign on the labelled set (:mod:`sseflows.rank.replay`)."""
+    table = training_table(source, labels_path, store_spec)
+    rep = representation(representation_name)
+    matrix = featurise(rep, table_inputs(table), descriptor_cache())
+    usable = [int(i) for i in matrix.ok.nonzero()[0]]
+    settings = {**REPLAY_MODEL_SETTINGS, **(model_settings or {})}
+    try:
+        report = replay(
+            matrix.X[usable],
+            table.subset(usable),
+            lambda: estimator_from_name("ensemble", **settings),
+            strategies=strategies,
+            n_seed_labels=n_seed_labels,
+            batch_size=batch_size,
+            budget=budget,
+            n_seeds=n_seeds,
+            kappa=kappa,
+        )
+    except ValueError as exc:
+        raise ConfigurationError(f"The replay could not run: {exc}.") from exc
+    report.update(representation=rep.describe(), model_settings=settings)
+    return report
