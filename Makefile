@@ -64,10 +64,12 @@ bench: install
 	OMP_NUM_THREADS=1 $(PY) benchmarks/neb_paths.py --out benchmarks/results/neb_paths.json
 	OMP_NUM_THREADS=1 $(PY) benchmarks/neb_paths_qe.py --out benchmarks/results/neb_paths_qe.json
 	OMP_NUM_THREADS=1 $(PY) benchmarks/md_throughput.py --out benchmarks/results/md_throughput.json
+	OMP_NUM_THREADS=1 $(PY) benchmarks/rank_featurise.py --out benchmarks/results/rank_featurise.json
 
 lint: install
 	$(VENV)/bin/ruff check sseflows tests benchmarks
 	$(VENV)/bin/ruff format --check sseflows tests benchmarks
+	$(VENV)/bin/mypy sseflows
 
 clean:
 	rm -rf $(VENV) $(LOCK_VENV) .pytest_cache .ruff_cache build *.egg-info
