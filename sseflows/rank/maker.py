@@ -58,7 +58,7 @@ def rank_documents(records: list[dict[str, Any]], settings: dict[str, Any]) -> l
     ]
 
 
-@job(output_schema=list[RankDoc])
+@job  # no output_schema: jobflow checks it with isinstance, which a list[...] cannot take
 def rank_job(
     candidates: Sequence[Candidate | dict[str, Any]],
     model_path: str,

@@ -143,7 +143,8 @@ class RankModel:
             }
             if not ok[index]:
                 reason = matrix.failures.get(row.id, "its features could not be computed")
-                record.update(status="failed", reason=f"Candidate '{row.id}': {reason}")
+                cause = reason.rstrip(".")  # one sentence, as CandidateError words it
+                record.update(status="failed", reason=f"Candidate '{row.id}': {cause}.")
             else:
                 record["status"] = "completed"
                 record["novelty"] = _number(novelty[index])
