@@ -47,9 +47,11 @@ def exits_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def _wrap_commands(typer_app: typer.Typer) -> None:
     for info in typer_app.registered_commands:
-        info.callback = exits_cleanly(info.callback)
+        if info.callback is not None:
+            info.callback = exits_cleanly(info.callback)
     for group in typer_app.registered_groups:
-        _wrap_commands(group.typer_instance)
+        if group.typer_instance is not None:
+            _wrap_commands(group.typer_instance)
 
 
 register_all(app)

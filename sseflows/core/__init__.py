@@ -2,4 +2,5 @@
 (``candidate``, ``label``), the two kinds of error (``errors``), tier documents
 (``documents``), structure checks and simplifications (``checks``, ``simplify``,
 ``oxidation``), Li hops, vacancy supercells and NEB images (``hops``, ``supercell``,
-``images``) and NEB bands with their checks and document (``neb``)."""
+``images``), NEB bands with their checks and document (``neb``), the Maker contract
+(``maker``), settings overrides (``overrides``) and typed integer triples (``triples``)."""

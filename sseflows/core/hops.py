@@ -15,6 +15,7 @@ from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 from sseflows.core.documents import HopDoc
 from sseflows.core.errors import CandidateError
+from sseflows.core.triples import int_triple
 
 HopKey = tuple[int, int, tuple[int, int, int]]
 
@@ -92,8 +93,7 @@ def _hop_image(
     if found_a is None or found_b is None:
         return None
     (ia, ta), (ib, tb) = found_a, found_b
-    shift = tuple(int(x) for x in tb - ta)
-    return _normalise((ia, ib, shift))  # type: ignore[arg-type]
+    return _normalise((ia, ib, int_triple(tb - ta)))
 
 
 def enumerate_li_hops(

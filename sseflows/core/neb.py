@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -59,6 +59,14 @@ class NebSetup:
     moving_index: int
     wall_s: float
     structure: Structure | None = None
+
+    def with_endpoint(self, endpoint: str, structure: Structure) -> NebSetup:
+        """This setup with ``endpoint`` (``"initial"`` or ``"final"``) set to ``structure``."""
+        if endpoint == "initial":
+            return replace(self, initial=structure)
+        if endpoint == "final":
+            return replace(self, final=structure)
+        raise ValueError(f"endpoint must be 'initial' or 'final', got {endpoint!r}")
 
 
 @dataclass
@@ -150,7 +158,7 @@ def reaction_coordinate(images: list[Structure]) -> list[float]:
     return [0.0, *np.cumsum(steps).tolist()]
 
 
-def lowest_inner_image(energies_ev: Sequence[float]) -> int:
+def lowest_inner_image(energies_ev: Sequence[float] | np.ndarray) -> int:
     """Index (in the whole band, endpoints included) of the lowest intermediate image."""
     values = np.asarray(energies_ev, dtype=float)
     if values.size < 3:

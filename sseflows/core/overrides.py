@@ -12,13 +12,16 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
 from sseflows.core.errors import ConfigurationError
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
 
 
 def apply_overrides(obj: T, overrides: Mapping[str, Any], where: str = "") -> T:
@@ -36,13 +39,14 @@ def apply_overrides(obj: T, overrides: Mapping[str, Any], where: str = "") -> T:
     changes: dict[str, Any] = {}
     for key, value in overrides.items():
         current = getattr(obj, key)
-        if dataclasses.is_dataclass(current) and isinstance(value, Mapping):
+        is_instance = dataclasses.is_dataclass(current) and not isinstance(current, type)
+        if is_instance and isinstance(value, Mapping):
             changes[key] = apply_overrides(current, value, f"{where}.{key}".lstrip("."))
         elif isinstance(current, tuple) and isinstance(value, list):
             changes[key] = tuple(value)
         else:
             changes[key] = value
-    return dataclasses.replace(obj, **changes)  # type: ignore[type-var]
+    return dataclasses.replace(obj, **changes)
 
 
 def load_overrides(path: str | Path) -> dict[str, Any]:

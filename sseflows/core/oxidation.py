@@ -158,7 +158,7 @@ def ensure_oxidation_states(structure: Structure, candidate_id: str) -> Structur
     li_states = {sp.oxi_state for site in decorated for sp in site.species if sp.symbol == "Li"}
     if li_states and li_states != {1} and li_states != {1.0}:
         raise CandidateError(
-            candidate_id, f"Li carries oxidation state(s) {sorted(li_states)}, not +1"
+            candidate_id, f"Li carries oxidation state(s) {sorted(li_states, key=str)}, not +1"
         )
     cation_charge = sum(
         occu * max(getattr(sp, "oxi_state", 0) or 0, 0)

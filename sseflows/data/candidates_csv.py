@@ -107,12 +107,14 @@ def _composition_candidate(
         raise CandidateError(candidate_id, f"{composition!r} is not a composition ({exc})") from exc
     if parsed["Li"] <= 0:
         raise CandidateError(candidate_id, f"{composition} contains no Li")
-    return Candidate(
-        id=candidate_id,
-        formula=parsed.reduced_formula,
-        source=composition,
-        provenance={"reader": "composition", "composition": parsed.formula},
-        **properties,
+    return Candidate.model_validate(
+        {
+            "id": candidate_id,
+            "formula": parsed.reduced_formula,
+            "source": composition,
+            "provenance": {"reader": "composition", "composition": parsed.formula},
+            **properties,
+        }
     )
 
 

@@ -17,6 +17,7 @@ from collections import defaultdict
 from typing import Any
 
 from pymatgen.analysis.structure_matcher import ElementComparator, StructureMatcher
+from pymatgen.core import Composition, Structure
 
 from sseflows.core.candidate import Candidate
 from sseflows.data.records import MergeRecord
@@ -30,11 +31,11 @@ def _formula(candidate: Candidate) -> str:
     return candidate.structure.composition.reduced_formula if candidate.structure else ""
 
 
-def composition_key(candidate: Candidate) -> tuple[tuple[str, float], ...]:
+def composition_key(composition: Composition) -> tuple[tuple[str, float], ...]:
     """Atomic fractions per element, rounded to 1e-4: equal for a cell and its supercells,
     also when partial occupancies make the formula non-integer (``Li20.2Ge2.06P3.94S24``
     does not reduce, but its fractions equal those of its doubled cell)."""
-    fractions = candidate.structure.composition.element_composition.fractional_composition
+    fractions = composition.element_composition.fractional_composition
     return tuple(sorted((el.symbol, round(amount, 4)) for el, amount in fractions.items()))
 
 
@@ -70,24 +71,24 @@ def deduplicate(
     """
     matcher_kwargs.setdefault("comparator", ElementComparator())
     matcher = StructureMatcher(**matcher_kwargs)
-    groups: dict[tuple, list[int]] = defaultdict(list)
+    groups: dict[tuple, list[tuple[int, Structure]]] = defaultdict(list)
     for index, candidate in enumerate(candidates):
         if candidate.structure is not None:
-            groups[composition_key(candidate)].append(index)
+            key = composition_key(candidate.structure.composition)
+            groups[key].append((index, candidate.structure))
 
     duplicates_of: dict[int, list[int]] = {}
     merged: set[int] = set()
-    for indices in groups.values():
-        representatives: list[int] = []
-        for index in indices:
-            structure = candidates[index].structure
-            for rep in representatives:
-                if matcher.fit(candidates[rep].structure, structure):
+    for members in groups.values():
+        representatives: list[tuple[int, Structure]] = []
+        for index, structure in members:
+            for rep, rep_structure in representatives:
+                if matcher.fit(rep_structure, structure):
                     duplicates_of[rep].append(index)
                     merged.add(index)
                     break
             else:
-                representatives.append(index)
+                representatives.append((index, structure))
                 duplicates_of[index] = []
 
     kept: list[Candidate] = []

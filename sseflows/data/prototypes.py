@@ -51,7 +51,7 @@ def li3ocl_antiperovskite(a: float = 3.91) -> Structure:
     s = Structure(
         Lattice.cubic(a),
         ["O", "Cl", "Li", "Li", "Li"],
-        [[0.5, 0.5, 0.5], [0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]],
+        [[0.5, 0.5, 0.5], [0.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.5, 0.0, 0.5], [0.0, 0.5, 0.5]],
     )
     s.add_oxidation_state_by_element({"Li": 1, "O": -2, "Cl": -1})
     return s

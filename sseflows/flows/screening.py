@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from jobflow import Flow
+from jobflow import Flow, Job
 
 from sseflows.core.candidate import Candidate
 from sseflows.core.maker import TierMaker
@@ -35,7 +35,7 @@ class ScreeningFlowMaker(TierMaker):
 
     def make(self, candidate: Candidate, **seeds: Any) -> Flow:
         """Flow of the gates for ``candidate``; each gate waits for the previous one."""
-        jobs = []
+        jobs: list[Flow | Job] = []
         outputs = {}
         previous = None
         for tier, gate in (("mp", self.mp_gate), ("bvse", self.bvse_gate)):

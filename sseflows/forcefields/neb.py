@@ -225,7 +225,7 @@ class ForceFieldNebMaker(NebSeeded):
         relaxed = self._relax(band.images[plan.image])
         old = energies[0] if plan.endpoint == "initial" else energies[-1]
         new = potential_energy_ev(relaxed, self.force_field_name, self.device)
-        return replace(setup, **{plan.endpoint: relaxed}), plan.record(new - old)
+        return setup.with_endpoint(plan.endpoint, relaxed), plan.record(new - old)
 
     def prepare(self, candidate: Candidate) -> NebSetup:
         """Hop, supercell and (relaxed) vacancy endpoints of ``candidate``.

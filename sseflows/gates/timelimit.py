@@ -15,6 +15,7 @@ import pickle
 import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
+from multiprocessing.context import ForkContext, SpawnContext
 from typing import Any, TypeVar
 
 from sseflows.core.errors import CandidateError
@@ -23,9 +24,10 @@ T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
 
-def _context() -> multiprocessing.context.BaseContext:
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+def _context() -> ForkContext | SpawnContext:
+    if "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
 
 
 def _child(conn: Connection, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:

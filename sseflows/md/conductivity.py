@@ -10,6 +10,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
+
 from sseflows.core.errors import CandidateError
 from sseflows.md.analysis import DiffusionSettings, analyze_temperature
 from sseflows.md.arrhenius import arrhenius_fit, conductivity_range
@@ -146,10 +148,11 @@ def conductivity_doc(
     if li_density_per_cm3 is None or li_density_per_cm3 <= 0:
         return ConductivityDoc(**base, status="failed", reason="the Li density is unknown")
     try:
+        # as float arrays, a missing error is NaN and leaves the fit unweighted
         fit = arrhenius_fit(
             [r.temperature_k for r in fitted],
-            [r.diffusivity_cm2_per_s for r in fitted],
-            [r.diffusivity_err_cm2_per_s for r in fitted],
+            np.array([r.diffusivity_cm2_per_s for r in fitted], dtype=float),
+            np.array([r.diffusivity_err_cm2_per_s for r in fitted], dtype=float),
         )
     except ValueError as exc:
         return ConductivityDoc(**base, status="failed", reason=str(exc))

@@ -184,7 +184,8 @@ def vasp_md_set_generator(temperature_k: float, protocol: AIMDProtocol = KANG202
         nsteps=protocol.n_steps,
         time_step=protocol.time_step_fs,
         user_incar_settings=protocol.incar_settings(),
-        user_kpoints_settings=Kpoints.gamma_automatic((1, 1, 1)),
+        # pymatgen documents "dict or Kpoints" here but annotates the field as dict
+        user_kpoints_settings=Kpoints.gamma_automatic((1, 1, 1)),  # type: ignore[arg-type]
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from jobflow import Flow, Job, JobConfig, OnMissing, job
 from pymatgen.core import Structure
@@ -127,24 +127,24 @@ class MDArrheniusMaker(TierMaker):
     def md_job(self, structure: Structure, temperature_k: float) -> Job:
         """The atomate2 MD job at one temperature."""
         if self.engine == "chgnet":
-            maker = chgnet_md_maker(
+            return chgnet_md_maker(
                 temperature_k,
                 self.equilibration_steps + self.production_steps,
                 self.time_step_fs,
                 self.traj_interval,
                 self.seed,
-            )
-        else:
-            protocol = AIMDProtocol(
-                **{
-                    **asdict(self.vasp_protocol),
-                    "time_step_fs": self.time_step_fs,
-                    "equilibration_steps": self.equilibration_steps,
-                    "production_steps": self.production_steps,
-                }
-            )
-            maker = vasp_md_maker(temperature_k, protocol)
-        return maker.make(structure)
+            ).make(structure)
+        protocol = AIMDProtocol(
+            **{
+                **asdict(self.vasp_protocol),
+                "time_step_fs": self.time_step_fs,
+                "equilibration_steps": self.equilibration_steps,
+                "production_steps": self.production_steps,
+            }
+        )
+        # atomate2 annotates vasp_job (the decorator of MDMaker.make) as returning `job`, a
+        # function rather than a type, so mypy cannot see that make is callable
+        return vasp_md_maker(temperature_k, protocol).make(structure)  # type: ignore[misc]
 
     def make(self, candidate: Candidate, **seeds: Any) -> Flow:
         """MD jobs (one per temperature, independent) and the analysis job (no seeds)."""
@@ -220,8 +220,10 @@ def trajectory_from_md_output(output: Any, frame_interval_fs: float, label: str)
     objects = _get(output, "objects") or {}
     for key, value in dict(objects).items():
         if str(getattr(key, "value", key)).lower().endswith("trajectory") and value:
-            traj = value if isinstance(value, Trajectory) else Trajectory.from_dict(value)
-            return from_pymatgen_trajectory(traj, frame_interval_fs, source=label)
+            if not isinstance(value, Trajectory):
+                # monty annotates from_dict as returning MSONable; here it is a Trajectory
+                value = cast(Trajectory, Trajectory.from_dict(value))
+            return from_pymatgen_trajectory(value, frame_interval_fs, source=label)
     dir_name = _get(output, "dir_name")
     if dir_name:
         folder = Path(str(dir_name).split(":", 1)[-1])

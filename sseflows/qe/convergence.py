@@ -15,20 +15,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from jobflow import Maker, job
 from pymatgen.core import Structure
 
-from sseflows.qe.jobs import run_qe
+from sseflows.qe.jobs import QeRunError, run_qe_as
 from sseflows.qe.parsers import PwResult
 from sseflows.qe.pseudos import pseudopotentials_for, resolve_pseudo_dir, suggested_cutoffs
 from sseflows.qe.sets import PwInputGenerator, kmesh_from_kspacing
 
+Value = TypeVar("Value", int, float)
+
 
 def pick_converged(
-    values: Sequence[float], energies_ev_per_atom: Sequence[float], tol_ev_per_atom: float = 1e-3
-) -> float:
+    values: Sequence[Value], energies_ev_per_atom: Sequence[float], tol_ev_per_atom: float = 1e-3
+) -> Value:
     """Smallest value whose energy is within ``tol`` of the energy at every larger value.
 
     Args:
@@ -93,31 +95,29 @@ class QeConvergenceMaker(Maker):
         base = suggested_cutoffs(pseudos, folder)[0]
         return [round(base * f) for f in self.ecutwfc_factors]
 
-    def _scf(self, structure: Structure, path: Path, ecut: float, kspacing: float) -> PwResult:
+    def _scf(self, structure: Structure, path: Path, ecut: float, kspacing: float) -> float:
+        """Energy per atom of one scf run, eV."""
         gen = PwInputGenerator(**{**self.generator.__dict__, "calculation": "scf"})
         gen.ecutwfc, gen.dual, gen.kspacing = ecut, self.dual, kspacing
-        return run_qe(path, gen.get_input(structure), launcher=self.launcher)  # type: ignore[return-value]
+        result = run_qe_as(PwResult, path, gen.get_input(structure), launcher=self.launcher)
+        if result.energy_ev_per_atom is None:
+            raise QeRunError(f"pw.x in {path} converged but reported no total energy")
+        return result.energy_ev_per_atom
 
     def converge(self, structure: Structure, candidate_id: str = "structure") -> dict[str, Any]:
         """Run the series now (the body of :meth:`make`)."""
         root = Path(self.work_dir).resolve() / candidate_id / "convergence"
         cutoffs = self.cutoffs(structure)
         e_cut = [
-            self._scf(
-                structure, root / f"ecut{c:g}", c, self.kspacing_for_cutoff
-            ).energy_ev_per_atom
-            for c in cutoffs
+            self._scf(structure, root / f"ecut{c:g}", c, self.kspacing_for_cutoff) for c in cutoffs
         ]
         ecut = pick_converged(cutoffs, e_cut, self.tol_ev_per_atom)
         meshes: dict[tuple[int, int, int], float] = {}
         for spacing in sorted(self.kspacing_values, reverse=True):
             mesh = kmesh_from_kspacing(structure, spacing)
-            meshes.setdefault(mesh, spacing)  # type: ignore[arg-type]
+            meshes.setdefault(mesh, spacing)
         nk = [m[0] * m[1] * m[2] for m in meshes]
-        e_k = [
-            self._scf(structure, root / f"k{sp:g}", ecut, sp).energy_ev_per_atom
-            for sp in meshes.values()
-        ]
+        e_k = [self._scf(structure, root / f"k{sp:g}", ecut, sp) for sp in meshes.values()]
         picked = pick_converged(nk, e_k, self.tol_ev_per_atom)
         kspacing = list(meshes.values())[nk.index(picked)]
         return {

@@ -49,7 +49,7 @@ from sseflows.qe.makers import (
     follow_displacement,
     neb_doc,
 )
-from sseflows.qe.parsers import NebResult
+from sseflows.qe.parsers import NebResult, PwResult
 from sseflows.qe.sets import PwInputGenerator
 
 RECOVERABLE = (CandidateError, ConfigurationError, QeRunError)
@@ -160,6 +160,13 @@ def converge_step(maker: QeNebFlowMaker, candidate_id: str, structure: Structure
     return {"status": "ok", **conv.converge(structure, candidate_id)}
 
 
+def _relaxed_structure(result: PwResult, step: str) -> Structure:
+    """The final structure of a converged relaxation (QeRunError when pw.x wrote none)."""
+    if result.structure is None:
+        raise QeRunError(f"{step} converged but pw.x wrote no final structure")
+    return result.structure
+
+
 def _override(conv: dict) -> dict:
     return {k: conv.get(k) for k in ("ecutwfc", "kspacing")}
 
@@ -174,7 +181,8 @@ def cell_relax_step(
         return {"status": "ok", "structure": structure}
     relax = replace(maker.cell_relax_maker, work_dir=maker.work_dir)
     result = relax.run_relax(structure, candidate_id, 0.0, **_override(conv))
-    return {"status": "ok", "structure": result.structure, "energy_ev": result.energy_ev}
+    cell = _relaxed_structure(result, "the cell relaxation")
+    return {"status": "ok", "structure": cell, "energy_ev": result.energy_ev}
 
 
 @job
@@ -211,7 +219,7 @@ def endpoint_relax_step(
     result = relax.run_relax(start, candidate_id, maker.vacancy_charge, step, **_override(conv))
     return {
         "status": "ok",
-        "structure": follow_displacement(start, result.structure),
+        "structure": follow_displacement(start, _relaxed_structure(result, step)),
         "energy_ev": result.energy_ev,
     }
 
@@ -305,7 +313,7 @@ def _replace_endpoint(
     step = f"hop{maker.hop_index}/relax_replaced_{which}"
     relaxed = relax.run_relax(band[k], candidate_id, maker.vacancy_charge, step, **_override(conv))
     ends = {"initial": band[0], "final": band[-1]}
-    ends[which] = follow_displacement(band[k], relaxed.structure)
+    ends[which] = follow_displacement(band[k], _relaxed_structure(relaxed, step))
     absolute = result.absolute_energies_ev
     old = (absolute[0] if which == "initial" else absolute[-1]) if absolute else None
     new = relaxed.energy_ev

@@ -14,6 +14,7 @@ import shlex
 import shutil
 import subprocess
 from pathlib import Path
+from typing import TypeVar
 
 from custodian.custodian import Custodian, CustodianError, Job
 
@@ -193,4 +194,28 @@ def run_qe(
     if not result.converged:
         found = ", ".join(result.errors) or "no known error"
         raise QeRunError(f"{exe} in {directory} finished without converging ({found})")
+    return result
+
+
+ResultT = TypeVar("ResultT", PwResult, NebResult)
+
+
+def run_qe_as(
+    result_type: type[ResultT],
+    directory: str | Path,
+    spec: PwInput | NebInput | None = None,
+    launcher: str | None = None,
+) -> ResultT:
+    """:func:`run_qe` for a caller that needs one kind of result (``PwResult`` or
+    ``NebResult``).
+
+    Raises:
+        ConfigurationError: ``directory`` already holds the other program's calculation.
+    """
+    result = run_qe(directory, spec, launcher=launcher)
+    if not isinstance(result, result_type):
+        raise ConfigurationError(
+            f"{directory} holds a {type(result).__name__} calculation where a "
+            f"{result_type.__name__} was expected; use another work directory."
+        )
     return result

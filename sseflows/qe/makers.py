@@ -21,7 +21,7 @@ from pymatgen.core import Structure
 from sseflows.core.documents import HopDoc, Status
 from sseflows.core.neb import NebDoc, neb_job
 from sseflows.qe.handlers import SPEC_FILE
-from sseflows.qe.jobs import run_qe
+from sseflows.qe.jobs import run_qe_as
 from sseflows.qe.neb_input import NebPathSettings, make_neb_input
 from sseflows.qe.parsers import NebResult, PwResult
 from sseflows.qe.sets import PwInputGenerator
@@ -81,7 +81,7 @@ class QeRelaxMaker(Maker):
             gen.kspacing = kspacing
         directory = Path(self.work_dir).resolve() / candidate_id / (step or self.step)
         spec = gen.get_input(structure, tot_charge=tot_charge)
-        return run_qe(directory, spec, launcher=self.launcher)  # type: ignore[return-value]
+        return run_qe_as(PwResult, directory, spec, launcher=self.launcher)
 
     @job
     def make(
@@ -165,7 +165,7 @@ class QeNebMaker(Maker):
         engine = self.generator.get_input(images[0], tot_charge=tot_charge)
         settings = replace(self.path, n_images=len(images) - 2)
         neb = make_neb_input(list(images), engine, settings, prefix=NEB_PREFIX)
-        plain: NebResult = run_qe(root / "plain", neb, launcher=self.launcher)  # type: ignore[assignment]
+        plain = run_qe_as(NebResult, root / "plain", neb, launcher=self.launcher)
         if not self.climbing_image:
             return NebStages(plain=plain)
         ci_dir = root / "climbing"
@@ -178,7 +178,7 @@ class QeNebMaker(Maker):
                 nstep_path=plain.iterations + self.ci_nstep_path,
             )
             (ci_dir / SPEC_FILE).write_text(json.dumps({"kind": "neb", "input": neb.as_dict()}))
-        ci: NebResult = run_qe(ci_dir, launcher=self.launcher)  # type: ignore[assignment]
+        ci = run_qe_as(NebResult, ci_dir, launcher=self.launcher)
         return NebStages(plain=plain, climb=ci)
 
     @neb_job

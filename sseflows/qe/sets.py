@@ -20,11 +20,12 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 from pymatgen.core import Element, Structure
 
+from sseflows.core.triples import int_triple
 from sseflows.qe.pseudos import (
     pseudopotentials_for,
     resolve_pseudo_dir,
@@ -39,6 +40,16 @@ MAGNETIC_ELEMENTS: frozenset[str] = frozenset({"V", "Cr", "Mn", "Fe", "Co", "Ni"
 NAMELIST_ORDER = ("control", "system", "electrons", "ions", "cell")
 
 
+@overload
+def kmesh_from_kspacing(structure: Structure, kspacing: float) -> tuple[int, int, int]: ...
+@overload
+def kmesh_from_kspacing(structure: Structure, kspacing: None) -> None: ...
+@overload
+def kmesh_from_kspacing(
+    structure: Structure, kspacing: float | None
+) -> tuple[int, int, int] | None: ...
+
+
 def kmesh_from_kspacing(
     structure: Structure, kspacing: float | None
 ) -> tuple[int, int, int] | None:
@@ -46,7 +57,7 @@ def kmesh_from_kspacing(
     if kspacing is None:
         return None
     lengths = structure.lattice.reciprocal_lattice.abc  # includes 2π
-    return tuple(max(1, math.ceil(b / kspacing - 1e-9)) for b in lengths)  # type: ignore[return-value]
+    return int_triple(max(1, math.ceil(b / kspacing - 1e-9)) for b in lengths)
 
 
 def _fortran(value: Any) -> str:
@@ -148,7 +159,7 @@ class PwInput:
             namelists=copy.deepcopy(dict(d["namelists"])),
             structure=Structure.from_dict(d["structure"]),
             pseudopotentials=dict(d["pseudopotentials"]),
-            kpoints=tuple(k) if k else None,  # type: ignore[arg-type]
+            kpoints=int_triple(k) if k else None,
         )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 
 
@@ -28,21 +28,24 @@ def funnel_table(funnel: dict[str, int]) -> Table:
 
 STATUS_STYLE = {"passed": "green", "unknown": "yellow", "dropped": "magenta", "failed": "red"}
 
+RANKED_COLUMNS: tuple[tuple[str, JustifyMethod], ...] = (
+    ("#", "right"),
+    ("id", "left"),
+    ("formula", "left"),
+    ("status", "left"),
+    ("E_hull eV/at", "right"),
+    ("E_g eV", "right"),
+    ("E_a BVSE eV", "right"),
+    ("E1D/E2D/E3D eV", "right"),
+    ("reason", "left"),
+)
+"""The ranked table's columns: header and justification."""
+
 
 def ranked_table(records: list[dict[str, Any]], limit: int | None = None) -> Table:
     """Candidates ranked by BVSE barrier, survivors first, with the reason for the rest."""
     table = Table(title="Ranked candidates (lowest BVSE barrier first)")
-    for name, justify in (
-        ("#", "right"),
-        ("id", "left"),
-        ("formula", "left"),
-        ("status", "left"),
-        ("E_hull eV/at", "right"),
-        ("E_g eV", "right"),
-        ("E_a BVSE eV", "right"),
-        ("E1D/E2D/E3D eV", "right"),
-        ("reason", "left"),
-    ):
+    for name, justify in RANKED_COLUMNS:
         table.add_column(name, justify=justify, overflow="fold")
     for rank, rec in enumerate(records[:limit] if limit else records, start=1):
         dims = "/".join(_fmt(rec.get(k), 2) for k in ("bvse_e1d_ev", "bvse_e2d_ev", "bvse_e3d_ev"))

@@ -23,6 +23,7 @@ import numpy as np
 from pymatgen.core import Structure
 
 from sseflows.core.errors import CandidateError
+from sseflows.core.triples import int_triple
 from sseflows.gates.bvse.grid import (
     PERCOLATION_EMAX_EV,
     BVSEParameterError,
@@ -144,7 +145,7 @@ def percolation_barriers(
         e2d_ev=e2d,
         e3d_ev=e3d,
         grid_energies_ev=relative,
-        grid_shape=tuple(int(n) for n in shape),
+        grid_shape=int_triple(shape),
         resolution_angstrom=float(resolution),
         treatment=describe_treatment(prepared, ion.symbol),
         wall_s=time.perf_counter() - start,

@@ -40,6 +40,8 @@ from pymatgen.core import Structure
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
+from sseflows.core.triples import int_triple
+
 R_CUT_ANGSTROM = 10.0
 """Interaction cut-off of the mobile ion with the framework (bvlain's default), Å."""
 NEIGHBOURS_PER_SITE = 100
@@ -147,14 +149,18 @@ def framework_ions(structure: Structure, mobile: MobileIon) -> Framework:
         )
     if not rows:
         raise BVSEParameterError("the structure has no framework ions besides the mobile ion")
-    counter = [r[4] is not None for r in rows]
+    morse = [r[4] for r in rows]  # None for ions of the mobile ion's sign
     return Framework(
         frac_coords=np.array([r[0] for r in rows], dtype=float),
         weight=np.array([r[1] for r in rows], dtype=float),
-        r_min=np.array([r[4]["r_min"] if c else 0.0 for r, c in zip(rows, counter, strict=True)]),
-        alpha=np.array([r[4]["alpha"] if c else 0.0 for r, c in zip(rows, counter, strict=True)]),
-        d0=np.array([r[4]["d0"] * r[1] if c else 0.0 for r, c in zip(rows, counter, strict=True)]),
-        charge=np.array([0.0 if c else r[3] * r[1] for r, c in zip(rows, counter, strict=True)]),
+        r_min=np.array([p["r_min"] if p is not None else 0.0 for p in morse]),
+        alpha=np.array([p["alpha"] if p is not None else 0.0 for p in morse]),
+        d0=np.array(
+            [p["d0"] * r[1] if p is not None else 0.0 for r, p in zip(rows, morse, strict=True)]
+        ),
+        charge=np.array(
+            [0.0 if p is not None else r[3] * r[1] for r, p in zip(rows, morse, strict=True)]
+        ),
         r_c=np.array([get_covalent_radii(r[2]) for r in rows], dtype=float),
         n=np.array([quantum[r[2]] for r in rows], dtype=float),
         n_sites=n_sites,
@@ -163,7 +169,7 @@ def framework_ions(structure: Structure, mobile: MobileIon) -> Framework:
 
 def grid_shape(lattice_abc: tuple[float, float, float], resolution: float) -> tuple[int, int, int]:
     """Periodic grid with spacing at most ``resolution`` (Å) along each lattice vector."""
-    return tuple(max(math.ceil(length / resolution), 4) for length in lattice_abc)
+    return int_triple(max(math.ceil(length / resolution), 4) for length in lattice_abc)
 
 
 def site_energy_grid(
@@ -254,7 +260,9 @@ def _boundary_pairs(shape: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray
         crossing = np.any(offset != 0, axis=1)
         p = np.ravel_multi_index(index[crossing].T, shape)
         q = np.ravel_multi_index((target[crossing] % shape_arr).T, shape)
-        ps.append(p), qs.append(q), offs.append(offset[crossing])
+        ps.append(p)
+        qs.append(q)
+        offs.append(offset[crossing])
     return np.concatenate(ps), np.concatenate(qs), np.concatenate(offs)
 
 
@@ -325,7 +333,7 @@ def percolation_energies(
             else:
                 low = probe
         barriers.append(round(max(high, *(b for b in barriers if b is not None), 0.0), 4))
-    return tuple(barriers)  # type: ignore[return-value]
+    return barriers[0], barriers[1], barriers[2]
 
 
 def bvlain_percolation_energies(
@@ -335,6 +343,7 @@ def bvlain_percolation_energies(
     calc = bvlain.Lain(verbose=False)
     calc.data, calc.size = grid, list(grid.shape)
     found = calc.percolation_barriers(encut=PERCOLATION_EMAX_EV)
-    return tuple(
+    e1d, e2d, e3d = (
         None if not np.isfinite(found[f"E_{d}D"]) else float(found[f"E_{d}D"]) for d in (1, 2, 3)
-    )  # type: ignore[return-value]
+    )
+    return e1d, e2d, e3d

@@ -18,6 +18,7 @@ from jobflow import Response, job
 from pymatgen.core import Structure
 
 from sseflows.core.candidate import Candidate
+from sseflows.core.documents import Status
 from sseflows.core.errors import CandidateError, ConfigurationError
 from sseflows.core.maker import TierMaker
 from sseflows.gates.bvse.barriers import (
@@ -76,7 +77,7 @@ def evaluate_structure(
 
 def judge(
     barrier: float | None, dimension: int | None, requested: int | str, ea_max_ev: float
-) -> tuple[str, str]:
+) -> tuple[Status, str]:
     """(status, reason) of the gate for ``barrier`` (eV) in ``dimension``."""
     if barrier is None:
         where = "any dimension" if dimension is None else f"{dimension}D"

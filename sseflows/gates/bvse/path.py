@@ -32,6 +32,8 @@ from scipy import ndimage
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from sseflows.core.triples import int_triple
+
 PATH_MARGIN_ANGSTROM = 3.0
 """Initial margin of the search box around the two sites, Å (doubled up to twice; a tube
 search uses one box just holding the tube)."""
@@ -110,7 +112,7 @@ def _valley_path(
         nodes.append(int(pred[nodes[-1]]))
         if nodes[-1] < 0:
             raise ValueError("the valley search lost the saddle connection")
-    return [tuple(int(x) for x in np.unravel_index(node, shape)) for node in reversed(nodes)]
+    return [int_triple(np.unravel_index(node, shape)) for node in reversed(nodes)]
 
 
 def _box_cart(lo: np.ndarray, shape: np.ndarray, lattice: np.ndarray, box: tuple) -> np.ndarray:
@@ -321,7 +323,7 @@ def nearest_li_pair(
                 )
             )
             k = order[0]
-            image = tuple(int(x) for x in images[ok][k])
+            image = int_triple(images[ok][k])
             return li[centers[ok][k]], li[neighbours[ok][k]], image, float(distances[ok][k])
     raise ValueError(f"no two {element} sites lie between {min_distance} and 12 Å apart")
 

@@ -81,7 +81,7 @@ def prepare_for_bvse(structure: Structure, candidate_id: str, element: str = "Li
     li_states = {sp.oxi_state for site in decorated for sp in site.species if sp.symbol == element}
     if li_states != {1}:
         raise CandidateError(
-            candidate_id, f"{element} carries oxidation state(s) {sorted(li_states)}"
+            candidate_id, f"{element} carries oxidation state(s) {sorted(li_states, key=str)}"
         )
     return decorated
 
@@ -114,7 +114,7 @@ def _state_options(element: Element, limit: int = 4) -> list[tuple[int, float]]:
 
 def common_oxidation_states(
     composition: Composition, element: str = "Li", max_ratio: float = LI_COUNT_RATIO_MAX
-) -> dict[str, int] | None:
+) -> dict[str, float] | None:
     """One frequent oxidation state per element, judged by the framework's charge.
 
     BVSE removes the mobile ion, so what must be right are the framework's formal charges,
@@ -125,11 +125,11 @@ def common_oxidation_states(
     cation. The best minimises ``|ln(implied Li / Li)| − ½ Σ ln(ICSD frequency)``. Li is
     always +1. Returns None when no combination is allowed.
     """
-    amounts = {el: float(amt) for el, amt in composition.element_composition.items()}
+    amounts = {Element(el): float(amt) for el, amt in composition.get_el_amt_dict().items()}
     elements = list(amounts)
     n_mobile = sum(amt for el, amt in amounts.items() if el.symbol == element)
     options = [[(1, 1.0)] if el.symbol == element else _state_options(el) for el in elements]
-    best: tuple[float, dict[str, int]] | None = None
+    best: tuple[float, dict[str, float]] | None = None
     for combo in itertools.product(*options):
         pairs = [(el, q) for el, (q, _) in zip(elements, combo, strict=True)]
         anions = [el.X for el, q in pairs if q < 0]

@@ -53,7 +53,7 @@ def gate_candidate(
                 "it has no structure and no mp-id, so no Materials Project entry can be "
                 "looked up for its missing E_hull or band gap",
             )
-        resolved = source() if callable(source) and not hasattr(source, "by_id") else source
+        resolved = source if source is None or isinstance(source, MPSource) else source()
         if resolved is not None:
             entry = match_candidate(candidate, resolved, **matcher_kwargs)
     if entry is not None:
@@ -63,7 +63,7 @@ def gate_candidate(
         ):
             if values[key] is None and value is not None:
                 values[key] = value
-                origins[key] = entry.source or "snapshot"
+                origins[key] = "live" if entry.source == "live" else "snapshot"
     status, reason = mp_gate_decision(
         values["e_hull_ev_per_atom"],
         values["band_gap_ev"],

@@ -32,6 +32,7 @@ from pymatgen.analysis.structure_matcher import (
 from pymatgen.core import Composition, Structure
 
 from sseflows.core.candidate import Candidate
+from sseflows.core.documents import Status
 from sseflows.core.errors import ConfigurationError
 from sseflows.gates.mp.sources import ChainSource, MPEntry, MPSource
 
@@ -39,8 +40,9 @@ MISSING_POLICIES = ("keep", "drop")
 """What to do when neither E_hull nor E_g is known: keep (status unknown) or drop."""
 
 
-def _known(value: float | None) -> bool:
-    return value is not None and not math.isnan(value)
+def _known(value: float | None) -> float | None:
+    """``value`` when it is a number, None when missing or NaN."""
+    return None if value is None or math.isnan(value) else value
 
 
 def mp_gate_decision(
@@ -50,7 +52,7 @@ def mp_gate_decision(
     e_hull_max_ev_per_atom: float = 0.07,
     band_gap_min_ev: float = 1.0,
     missing_policy: str = "keep",
-) -> tuple[str, str]:
+) -> tuple[Status, str]:
     """Judge one candidate on E_hull (eV/atom) and band gap (eV).
 
     Thresholds are inclusive: the candidate passes when ``E_hull <= e_hull_max_ev_per_atom``
@@ -67,25 +69,25 @@ def mp_gate_decision(
             f"MP gate missing_policy must be one of {list(MISSING_POLICIES)}, "
             f"got {missing_policy!r}."
         )
-    has_hull, has_gap = _known(e_hull_ev_per_atom), _known(band_gap_ev)
-    if not has_hull and not has_gap:
+    e_hull, gap = _known(e_hull_ev_per_atom), _known(band_gap_ev)
+    if e_hull is None and gap is None:
         if missing_policy == "keep":
             return "unknown", "Neither E_hull nor band gap is known; kept by the 'keep' policy."
         return "dropped", "Neither E_hull nor band gap is known; dropped by the 'drop' policy."
     failures, checks = [], []
-    if has_hull:
-        text = f"E_hull {e_hull_ev_per_atom:.4g} eV/atom"
-        if e_hull_ev_per_atom > e_hull_max_ev_per_atom:
+    if e_hull is not None:
+        text = f"E_hull {e_hull:.4g} eV/atom"
+        if e_hull > e_hull_max_ev_per_atom:
             failures.append(f"{text} is above the {e_hull_max_ev_per_atom:.4g} eV/atom limit")
         checks.append(f"{text} <= {e_hull_max_ev_per_atom:.4g} eV/atom")
-    if has_gap:
-        text = f"band gap {band_gap_ev:.4g} eV"
-        if band_gap_ev < band_gap_min_ev:
+    if gap is not None:
+        text = f"band gap {gap:.4g} eV"
+        if gap < band_gap_min_ev:
             failures.append(f"{text} is below the {band_gap_min_ev:.4g} eV minimum")
         checks.append(f"{text} >= {band_gap_min_ev:.4g} eV")
-    if has_hull and has_gap:
+    if e_hull is not None and gap is not None:
         missing = ""
-    elif has_hull:
+    elif e_hull is not None:
         missing = "; band gap unknown, judged on E_hull only"
     else:
         missing = "; E_hull unknown, judged on band gap only"

@@ -277,11 +277,12 @@ class LiveSource:
         if self.unavailable:
             return []
         if (key, value) not in self._cache:
+            unreachable: tuple[type[BaseException], ...] = (ConfigurationError, *_live_errors())
             try:
                 if self._rester is None:
                     self._rester = _mp_rester(self.api_key, self.endpoint)
                 docs = search_summary(self._rester, **{key: value})
-            except (ConfigurationError, *_live_errors()):
+            except unreachable:
                 endpoint = self.endpoint or load_settings().mp_api_endpoint
                 live_api_problem.cache_clear()
                 if live_api_problem(endpoint, load_settings().service_timeout_s) is None:
