@@ -25,12 +25,11 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from pymatgen.core import Structure
 
-from sseflows.qe.sets import PwInput, _fortran, positions_card, render_namelists
+from sseflows.qe.sets import PwInput, QeInput, _fortran, positions_card, render_namelists
 
 
 @dataclass
@@ -72,7 +71,7 @@ class NebPathSettings:
 
 
 @dataclass
-class NebInput:
+class NebInput(QeInput):
     """A neb.x input: the path namelist, an engine :class:`PwInput` and the image structures."""
 
     path: dict[str, Any]
@@ -98,12 +97,6 @@ class NebInput:
             + "BEGIN_POSITIONS\n" + positions + "END_POSITIONS\n"
             + self.engine.cell_and_kpoints() + "END_ENGINE_INPUT\nEND\n"
         )  # fmt: skip
-
-    def write(self, path: str | Path) -> Path:
-        """Write the input file; returns its path."""
-        path = Path(path)
-        path.write_text(self.to_str())
-        return path
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able form (the file error handlers edit between attempts)."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,8 +95,22 @@ def positions_card(structure: Structure) -> str:
     return "\n".join(lines) + "\n"
 
 
+class QeInput(ABC):
+    """An input file of a QE program: :meth:`to_str` renders it, :meth:`write` writes it."""
+
+    @abstractmethod
+    def to_str(self) -> str:
+        """The input text."""
+
+    def write(self, path: str | Path) -> Path:
+        """Write the input file; returns its path."""
+        path = Path(path)
+        path.write_text(self.to_str())
+        return path
+
+
 @dataclass
-class PwInput:
+class PwInput(QeInput):
     """One pw.x calculation: namelists, structure, pseudopotentials, k-mesh (None = Γ)."""
 
     namelists: dict[str, dict[str, Any]]
@@ -135,12 +150,6 @@ class PwInput:
             render_namelists(names) + self.species_card() + self.cell_and_kpoints()
             + positions_card(self.structure)
         )  # fmt: skip
-
-    def write(self, path: str | Path) -> Path:
-        """Write the input file; returns its path."""
-        path = Path(path)
-        path.write_text(self.to_str())
-        return path
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able form (the file error handlers edit between attempts)."""
