@@ -6,6 +6,7 @@ The demo specification and its offline MP snapshot ship inside the package
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -20,9 +21,9 @@ from sseflows.core.errors import ConfigurationError
 from sseflows.data.prototypes import PROTOTYPES, pymatgen_structure
 
 if TYPE_CHECKING:
-    from jobflow import JobStore
-
-    from sseflows.campaign.screen import ScreenReport
+    from sseflows.campaign.local import FlowRun
+    from sseflows.campaign.screen import ScreenReport, ScreenRun
+    from sseflows.data.readers import MergeRecord
 
 
 def default_demo_spec() -> Path:
@@ -84,22 +85,53 @@ def write_demo_cifs(spec: DemoSpec, folder: Path) -> list[Path]:
     return written
 
 
+def screen_demo(
+    spec: DemoSpec,
+    folder: Path,
+    store_spec: str | None = None,
+    workers: int | None = None,
+    on_read: Callable[[int, Sequence[MergeRecord]], None] | None = None,
+    on_done: Callable[[FlowRun], None] | None = None,
+) -> ScreenRun:
+    """Screen the demo CIFs in ``folder`` with the spec's MP snapshot and thresholds
+    (:func:`sseflows.campaign.screen.screen_files`, which says what the callbacks get)."""
+    from sseflows.campaign.screen import screen_files
+
+    th = spec.thresholds
+    return screen_files(
+        [folder],
+        mp_snapshot=str(spec.mp_snapshot) if spec.mp_snapshot else None,
+        ehull=th.get("e_hull_max_ev_per_atom"),
+        gap=th.get("band_gap_min_ev"),
+        ea=th.get("bvse_ea_max_ev"),
+        store_spec=store_spec,
+        workers=workers,
+        on_read=on_read,
+        on_done=on_done,
+    )
+
+
 def run_demo_neb(
-    spec: DemoSpec, screen: ScreenReport, folder: Path, store: JobStore
+    spec: DemoSpec, screen: ScreenReport, folder: Path, store_spec: str | None = None
 ) -> tuple[list[str], list[dict[str, Any]]]:
     """The demo's expensive stage, the campaign's own (:func:`sseflows.campaign.run.
-    run_stage`): the best survivors by BVSE barrier through the spec's NEB engine; their ids
-    and table rows."""
+    run_stage`): the best survivors by BVSE barrier through the spec's NEB engine, stored in
+    ``store_spec`` (None: the ``db`` setting); their ids and table rows."""
     from sseflows.campaign.neb import neb_maker
     from sseflows.campaign.run import NEB_RECORD_KEYS, run_stage, tier_records
     from sseflows.data.readers import read_candidates
+    from sseflows.settings import load_settings
+    from sseflows.stores import build_job_store
 
     neb = spec.neb
     if neb is None:
         return [], []
     maker = neb_maker(neb.engine, neb.min_length, neb.n_images)
+    store = build_job_store(load_settings(db=store_spec).db)
+    store.connect()
     chosen, docs = run_stage(
         "neb", maker, neb.top_k, screen, read_candidates([folder]), store,
         neb.ranker or "lowest_bvse_barrier", neb.require_e_hull_zero,
     )  # fmt: skip
+    store.close()
     return chosen, tier_records(docs, NEB_RECORD_KEYS)

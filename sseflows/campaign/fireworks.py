@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from jobflow import Flow, JobStore, Maker
 
 from sseflows.campaign.plan import Plan, plan_flows
 from sseflows.core.errors import ConfigurationError
-from sseflows.data.readers import CandidateSet
+from sseflows.data.readers import CandidateSet, ReadFailure
 
 
 def load_launchpad(path: str | Path | None = None):
@@ -93,6 +94,50 @@ def submit_candidates(
     plan = plan_flows(candidate_set, maker, store, fresh=fresh)
     submit_flows(plan.flows, launchpad, store=store)
     return plan
+
+
+@dataclass
+class Submission:
+    """What ``sseflows submit`` did: the inputs it could not read and the plan whose flows
+    went to the LaunchPad (``plan.reused``: candidates with stored results)."""
+
+    failures: list[ReadFailure]
+    plan: Plan
+
+
+def submit_files(
+    paths: list[Path],
+    candidates_csv: Path | None = None,
+    launchpad_path: Path | None = None,
+    store_spec: str | None = None,
+    mp_snapshot: str | None = None,
+    ehull: float | None = None,
+    gap: float | None = None,
+    ea: float | None = None,
+) -> Submission:
+    """Add one screening workflow per candidate of ``paths`` and ``candidates_csv`` to the
+    LaunchPad (:func:`load_launchpad`), outputs going to ``store_spec`` (None: the ``db``
+    setting); ``ehull`` (eV/atom), ``gap`` (eV) and ``ea`` (eV) override the gates'
+    thresholds when given.
+
+    Raises:
+        ConfigurationError: an unusable LaunchPad, store or candidate CSV.
+    """
+    from sseflows.campaign.screen import build_screening_maker
+    from sseflows.data.readers import read_candidates
+    from sseflows.settings import load_settings
+    from sseflows.stores import build_job_store
+
+    settings = load_settings(db=store_spec, mp_snapshot=mp_snapshot)
+    launchpad = load_launchpad(launchpad_path)
+    candidate_set = read_candidates(paths, csv=candidates_csv)
+    maker = build_screening_maker(
+        settings.mp_snapshot, e_hull_max_ev_per_atom=ehull, band_gap_min_ev=gap, ea_max_ev=ea
+    )
+    store = build_job_store(settings.db)
+    store.connect()
+    plan = submit_candidates(candidate_set, maker, launchpad, store)
+    return Submission(list(candidate_set.failures), plan)
 
 
 def submit_flows(

@@ -12,6 +12,7 @@ from jobflow import run_locally
 from sseflows.core.candidate import Candidate
 from sseflows.core.errors import CandidateError, ConfigurationError
 from sseflows.core.hops import enumerate_li_hops
+from sseflows.core.images import METHODS
 from sseflows.core.maker import NebSeeded
 from sseflows.core.neb import NebDoc
 from sseflows.core.overrides import apply_overrides
@@ -20,6 +21,15 @@ from sseflows.flows.tiers import tier_seeds
 from sseflows.stores import build_job_store
 
 ENGINES = ("qe", "chgnet")
+
+
+def neb_option_problem(engine: str, image_method: str) -> str | None:
+    """Why ``engine`` or ``image_method`` cannot be used, one sentence; None when both can."""
+    if engine not in ENGINES:
+        return f"unknown engine {engine!r}; use qe or chgnet."
+    if image_method not in METHODS:
+        return f"unknown image method {image_method!r}; use {', '.join(METHODS)}."
+    return None
 
 
 def neb_maker(

@@ -12,26 +12,31 @@ with the same structure and settings.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from jobflow import JobStore, Maker
 
 from sseflows.campaign.feedback import computed_labels
+from sseflows.campaign.inputs import require_existing
 from sseflows.campaign.local import FlowRun, run_flows
 from sseflows.campaign.neb import neb_maker
 from sseflows.campaign.plan import plan_flows, stored_docs_by_key
 from sseflows.campaign.results import latest_by_candidate
 from sseflows.campaign.screen import ScreenReport, screen_candidates
-from sseflows.campaign.spec import CampaignSpec
+from sseflows.campaign.spec import CampaignSpec, load_campaign_spec
 from sseflows.core.maker import TierMaker
 from sseflows.core.overrides import apply_overrides
-from sseflows.data.readers import CandidateSet
+from sseflows.data.label_store import open_label_store
+from sseflows.data.readers import CandidateSet, read_candidates
 from sseflows.flows.screening import ScreeningFlowMaker
 from sseflows.flows.tiers import make_tier_flow
 from sseflows.gates.bvse.maker import BVSEGateMaker
 from sseflows.gates.mp.maker import MPGateMaker
 from sseflows.rank.selection import RANKERS, select_top_k
+from sseflows.settings import load_settings
+from sseflows.stores import build_job_store
 
 NEB_RECORD_KEYS = ("id", "formula", "status", "reason", "engine", "barrier_ev",
                    "barrier_back_ev", "converged", "climbing_image", "iterations")  # fmt: skip
@@ -186,3 +191,44 @@ def run_campaign(
     if label_store is not None:
         report.n_labels = label_store.add(computed_labels(store, campaign))
     return report
+
+
+def run_campaign_spec(
+    spec_path: Path,
+    paths: list[Path],
+    candidates_csv: Path | None = None,
+    store_spec: str | None = None,
+    mp_snapshot: str | None = None,
+    workers: int | None = None,
+    neb_engine: str | None = None,
+    min_length: float | None = None,
+    neb_top_k: int | None = None,
+    md_top_k: int | None = None,
+    fresh: bool = False,
+) -> CampaignReport:
+    """Run the campaign of the spec at ``spec_path`` on the candidates of ``paths`` and
+    ``candidates_csv``, in the store ``store_spec`` (None: the ``db`` setting), feeding
+    computed labels into that store's label store.
+
+    ``neb_engine``, ``min_length`` (Å), ``neb_top_k`` and ``md_top_k`` override the spec
+    when given.
+
+    Raises:
+        ConfigurationError: a bad spec, a missing input path, an unusable store.
+    """
+    spec = load_campaign_spec(spec_path)
+    settings = load_settings(db=store_spec, mp_snapshot=mp_snapshot, workers=workers)
+    makers = CampaignMakers.from_spec(spec, settings.mp_snapshot, neb_engine, min_length)
+    if neb_top_k is not None:
+        makers = replace(makers, neb_top_k=neb_top_k)
+    if md_top_k is not None:
+        makers = replace(makers, md_top_k=md_top_k)
+    require_existing(paths)
+    candidate_set = read_candidates(paths, csv=candidates_csv)
+    store = build_job_store(settings.db)
+    store.connect()
+    with open_label_store(settings.db) as labels:
+        return run_campaign(
+            makers, candidate_set, store, workers=settings.n_workers, fresh=fresh,
+            campaign=spec.name, label_store=labels,
+        )  # fmt: skip

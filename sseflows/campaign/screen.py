@@ -7,21 +7,30 @@ FireWorks worker) is not recomputed; change a setting or the structure and it is
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from jobflow import JobStore
 
+from sseflows.campaign.inputs import read_inputs
 from sseflows.campaign.local import FlowRun, run_flows
 from sseflows.campaign.plan import plan_flows, stored_docs_by_key
-from sseflows.campaign.results import latest_by_candidate, rank_records, summarize_candidate
+from sseflows.campaign.results import (
+    SCREEN_RECORD_KEYS,
+    latest_by_candidate,
+    rank_records,
+    summarize_candidate,
+)
 from sseflows.core.documents import PROCEEDS
 from sseflows.core.overrides import apply_overrides
 from sseflows.data.readers import CandidateSet, MergeRecord
 from sseflows.flows.screening import ScreeningFlowMaker
 from sseflows.gates.bvse.maker import BVSEGateMaker
 from sseflows.gates.mp.maker import MPGateMaker
+from sseflows.settings import load_settings
+from sseflows.stores import build_job_store, redact
 
 
 @dataclass
@@ -137,3 +146,61 @@ def build_screening_maker(
             BVSEGateMaker(), {} if ea_max_ev is None else {"ea_max_ev": ea_max_ev}
         ),
     )
+
+
+@dataclass
+class ScreenRun:
+    """A finished ``sseflows screen``: the report and where its documents are stored
+    (``stored_in``, the store spec with any password hidden)."""
+
+    report: ScreenReport
+    stored_in: str
+
+    def json_records(self) -> list[dict[str, Any]]:
+        """One ``--json`` record per candidate (:data:`SCREEN_RECORD_KEYS`), ranked."""
+        return [{k: rec.get(k) for k in SCREEN_RECORD_KEYS} for rec in self.report.records]
+
+
+def screen_files(
+    paths: list[Path],
+    candidates_csv: Path | None = None,
+    mp_snapshot: str | None = None,
+    ehull: float | None = None,
+    gap: float | None = None,
+    ea: float | None = None,
+    store_spec: str | None = None,
+    workers: int | None = None,
+    fresh: bool = False,
+    on_read: Callable[[int, Sequence[MergeRecord]], None] | None = None,
+    on_done: Callable[[FlowRun], None] | None = None,
+) -> ScreenRun:
+    """Read the candidates of ``paths`` and ``candidates_csv`` and screen them in the store
+    ``store_spec`` (None: the settings' ``db``), reusing stored results unless ``fresh``.
+
+    ``ehull`` (eV/atom), ``gap`` (eV) and ``ea`` (eV) override the gates' thresholds when
+    given. ``on_read(total, merges)`` is called once the candidates are read (``total``
+    counts read failures too), ``on_done`` once per candidate screened.
+
+    Raises:
+        ConfigurationError: a missing input, an unusable MP source or store.
+    """
+    settings = load_settings(db=store_spec, mp_snapshot=mp_snapshot, workers=workers)
+    candidate_set = read_inputs(paths, candidates_csv, settings)
+    maker = build_screening_maker(
+        settings.mp_snapshot, e_hull_max_ev_per_atom=ehull, band_gap_min_ev=gap, ea_max_ev=ea
+    )
+    store = build_job_store(settings.db)
+    store.connect()
+    total = len(candidate_set.candidates) + len(candidate_set.failures)
+    if on_read is not None:
+        on_read(total, candidate_set.merges)
+    report = screen_candidates(
+        candidate_set,
+        store,
+        maker=maker,
+        workers=min(settings.n_workers, max(total, 1)),
+        fresh=fresh,
+        on_done=on_done,
+    )
+    store.close()
+    return ScreenRun(report, redact(settings.db))

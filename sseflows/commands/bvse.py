@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from sseflows.core.overrides import apply_overrides
-from sseflows.gates.bvse.schemas import BVSEDoc
+if TYPE_CHECKING:
+    from sseflows.campaign.bvse import BvseResult
 
 JSON_KEYS = ("formula", "e1d_ev", "e2d_ev", "e3d_ev", "gate_ea_ev", "path_points")
 """Keys of the ``--json`` record, in order."""
@@ -33,13 +34,10 @@ def bvse(
     """BVSE barriers E_1D/E_2D/E_3D of Li⁺ and the Li path between the nearest Li pair.
 
     Runs the BVSE gate Maker itself, so what is printed is what the gate stores."""
-    from sseflows.data.files import read_structure_file
-    from sseflows.gates.bvse.maker import BVSEGateMaker
+    from sseflows.campaign.bvse import bvse_barriers
 
-    overrides = {"resolution_angstrom": resolution, "timeout_s": timeout}
-    maker = apply_overrides(BVSEGateMaker(), {k: v for k, v in overrides.items() if v is not None})
-    candidate = read_structure_file(cif)
-    doc = maker.gate(candidate)
+    result = bvse_barriers(cif, resolution, timeout)
+    candidate, doc = result.candidate, result.doc
     if doc.status == "failed":  # the gate's own sentence, naming the candidate
         typer.echo(f"Error: {doc.reason}", err=True)
         raise typer.Exit(1)
@@ -58,13 +56,14 @@ def bvse(
         return
     if json_out:
         Path(json_out).write_text(text + "\n")
-    _print_table(candidate.formula, doc, json_out)
+    _print_table(result, json_out)
 
 
-def _print_table(formula: str, doc: BVSEDoc, json_out: str | None) -> None:
+def _print_table(result: BvseResult, json_out: str | None) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    formula, doc = result.candidate.formula, result.doc
     console = Console()
     table = Table(title=f"BVSE Li⁺ barriers of {formula} ({doc.resolution_angstrom} Å grid)")
     table.add_column("dimension")

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import typer
-
-from sseflows.core.errors import ConfigurationError
 
 campaign_app = typer.Typer(
     help="Whole campaigns from workflows/*.yaml specs.", no_args_is_help=True
@@ -31,34 +28,15 @@ def run(
     fresh: bool = typer.Option(False, "--fresh", help="Recompute stored results."),
 ) -> None:
     """Screen, select the best, run the NEB and MD tiers, and feed labels back."""
-    from sseflows.campaign.run import CampaignMakers, run_campaign
-    from sseflows.campaign.spec import load_campaign_spec
-    from sseflows.commands.screen import wide_console
-    from sseflows.data.label_store import open_label_store
-    from sseflows.data.readers import read_candidates
+    from sseflows.campaign.run import run_campaign_spec
+    from sseflows.report.console import wide_console
     from sseflows.report.tables import print_screen_report, tier_table
-    from sseflows.settings import load_settings
-    from sseflows.stores import build_job_store
 
     console = wide_console()
-    spec = load_campaign_spec(spec_path)
-    settings = load_settings(db=store, mp_snapshot=mp_snapshot, workers=workers)
-    makers = CampaignMakers.from_spec(spec, settings.mp_snapshot, neb_engine, min_length)
-    if neb_top_k is not None:
-        makers = replace(makers, neb_top_k=neb_top_k)
-    if md_top_k is not None:
-        makers = replace(makers, md_top_k=md_top_k)
-    for path in paths or []:
-        if not path.exists():
-            raise ConfigurationError(f"Input path {path} does not exist.")
-    candidate_set = read_candidates(list(paths or []), csv=candidates)
-    job_store = build_job_store(settings.db)
-    job_store.connect()
-    with open_label_store(settings.db) as labels:
-        report = run_campaign(
-            makers, candidate_set, job_store, workers=settings.n_workers, fresh=fresh,
-            campaign=spec.name, label_store=labels,
-        )  # fmt: skip
+    report = run_campaign_spec(
+        spec_path, list(paths or []), candidates, store, mp_snapshot, workers, neb_engine,
+        min_length, neb_top_k, md_top_k, fresh,
+    )  # fmt: skip
     print_screen_report(console, report.screen.funnel, report.screen.records)
     for tier, rows in report.tiers.items():
         console.print(f"{tier}: selected {', '.join(report.selected[tier]) or 'none'}")

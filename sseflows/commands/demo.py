@@ -20,48 +20,38 @@ def demo(
     neb: bool = typer.Option(True, "--neb/--no-neb", help="CHGNet NEB on the best survivor."),
 ) -> None:
     """Screen the demo candidates through the gates, then a CHGNet NEB on the best one."""
-    from sseflows.campaign.demo import default_demo_spec, load_demo_spec, write_demo_cifs
-    from sseflows.commands.screen import run_screen, wide_console
+    from sseflows.campaign.demo import (
+        default_demo_spec,
+        load_demo_spec,
+        run_demo_neb,
+        screen_demo,
+        write_demo_cifs,
+    )
+    from sseflows.report.console import wide_console
+    from sseflows.report.screening import ScreeningProgress, print_screening, write_json_records
+    from sseflows.report.tables import tier_table
 
     console = wide_console()
     demo_spec = load_demo_spec(spec or default_demo_spec())
-    paths = write_demo_cifs(demo_spec, workdir / "candidates")
-    console.print(f"demo: {len(paths)} candidate files written to {workdir / 'candidates'}")
-    th = demo_spec.thresholds
-    report = run_screen(
-        [workdir / "candidates"],
-        mp_snapshot=str(demo_spec.mp_snapshot) if demo_spec.mp_snapshot else None,
-        ehull=th.get("e_hull_max_ev_per_atom"),
-        gap=th.get("band_gap_min_ev"),
-        ea=th.get("bvse_ea_max_ev"),
-        store_spec=store,
-        workers=workers,
-        json_out=json_out,
-        console=console,
-    )
-    if neb and demo_spec.neb is not None:
-        _demo_neb(demo_spec, report, workdir / "candidates", store, console)
+    folder = workdir / "candidates"
+    paths = write_demo_cifs(demo_spec, folder)
+    console.print(f"demo: {len(paths)} candidate files written to {folder}")
+    with ScreeningProgress(console) as progress:
+        run = screen_demo(demo_spec, folder, store, workers, progress.start, progress.advance)
+    report = run.report
+    print_screening(console, report.funnel, report.records, report.reused, run.stored_in)
+    if json_out is not None:
+        write_json_records(console, run.json_records(), json_out)
+    neb_spec = demo_spec.neb
+    if neb and neb_spec is not None:
+        console.print(
+            f"NEB tier ({neb_spec.engine}, supercell >= {neb_spec.min_length} Å, "
+            f"{neb_spec.n_images} images) for the best survivor(s) by BVSE barrier"
+        )
+        chosen, rows = run_demo_neb(demo_spec, report, folder, store)
+        console.print(f"selected: {', '.join(chosen) or 'none'}")
+        console.print(tier_table("neb", rows))
     raise typer.Exit(0)
-
-
-def _demo_neb(demo_spec, report, folder: Path, store: str | None, console) -> None:
-    """Print the demo's NEB stage (the campaign's own stage, run by ``campaign.demo``)."""
-    from sseflows.campaign.demo import run_demo_neb
-    from sseflows.report.tables import tier_table
-    from sseflows.settings import load_settings
-    from sseflows.stores import build_job_store
-
-    spec = demo_spec.neb
-    console.print(
-        f"NEB tier ({spec.engine}, supercell >= {spec.min_length} Å, {spec.n_images} images) "
-        "for the best survivor(s) by BVSE barrier"
-    )
-    job_store = build_job_store(load_settings(db=store).db)
-    job_store.connect()
-    chosen, rows = run_demo_neb(demo_spec, report, folder, job_store)
-    console.print(f"selected: {', '.join(chosen) or 'none'}")
-    console.print(tier_table("neb", rows))
-    job_store.close()
 
 
 def register(app: typer.Typer) -> None:

@@ -19,23 +19,14 @@ def submit(
     ea: float | None = typer.Option(None, "--ea", help="Max BVSE barrier, eV."),
 ) -> None:
     """Add one screening workflow per candidate to the FireWorks LaunchPad."""
-    from sseflows.campaign.fireworks import load_launchpad, submit_candidates
-    from sseflows.campaign.screen import build_screening_maker
-    from sseflows.data.readers import read_candidates
-    from sseflows.settings import load_settings
-    from sseflows.stores import build_job_store
+    from sseflows.campaign.fireworks import submit_files
 
     console = Console()
-    settings = load_settings(db=store, mp_snapshot=mp_snapshot)
-    lp = load_launchpad(launchpad)
-    candidate_set = read_candidates(list(paths or []), csv=candidates)
-    maker = build_screening_maker(
-        settings.mp_snapshot, e_hull_max_ev_per_atom=ehull, band_gap_min_ev=gap, ea_max_ev=ea
+    submission = submit_files(
+        list(paths or []), candidates, launchpad, store, mp_snapshot, ehull, gap, ea
     )
-    job_store = build_job_store(settings.db)
-    job_store.connect()
-    plan = submit_candidates(candidate_set, maker, lp, job_store)
-    for failure in candidate_set.failures:
+    plan = submission.plan
+    for failure in submission.failures:
         console.print(f"[red]unreadable[/red] {failure.reason}")
     if plan.reused:
         console.print(f"{len(plan.reused)} candidate(s) already have stored results")

@@ -10,9 +10,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from sseflows.data.label_sources import LabelImport, import_laskowski, import_obelix
-from sseflows.data.label_store import label_to_doc, open_label_store
-
 labels_app = typer.Typer(
     help="Conductivity labels: import published sets, list the labelled set.",
     no_args_is_help=True,
@@ -40,17 +37,14 @@ def import_labels(
     store: str | None = typer.Option(None, "--store", help=STORE_HELP),
 ) -> None:
     """Import a published label set into the label store (re-importing replaces)."""
+    from sseflows.campaign.labels import import_label_set
+
     console = Console()
-    result: LabelImport = (
-        import_obelix(path) if label_set is LabelSet.obelix else import_laskowski(path)
-    )
-    with open_label_store(store) as label_store:
-        written = label_store.add(result.labels)
-        total = label_store.count()
-    with_structure = sum(label.structure is not None for label in result.labels)
+    result = import_label_set(label_set.value, path, store)
     console.print(
-        f"Imported {written} {label_set.value} labels ({with_structure} with a structure) "
-        f"from {path}; skipped {len(result.skipped)}. The store now holds {total} labels."
+        f"Imported {result.written} {label_set.value} labels ({result.with_structure} with a "
+        f"structure) from {path}; skipped {len(result.skipped)}. The store now holds "
+        f"{result.total} labels."
     )
     for reason in result.skipped[:MAX_REASONS_SHOWN]:
         console.print(f"  skipped: {reason}", highlight=False)
@@ -80,18 +74,12 @@ def list_labels(
     store: str | None = typer.Option(None, "--store", help=STORE_HELP),
 ) -> None:
     """List labels as a table, optionally filtered; --json writes the same records."""
-    console = Console()
-    with open_label_store(store) as label_store:
-        labels = label_store.query(kind=kind, source=source, formula=formula)
-    shown = labels[:limit] if limit > 0 else labels
-    docs = []
-    for label in shown:
-        doc = label_to_doc(label)
-        doc.pop("structure")
-        doc.pop("formula_key")
-        docs.append(doc)
+    from sseflows.campaign.labels import find_labels
 
-    table = Table(title=f"{len(shown)} of {len(labels)} matching labels")
+    console = Console()
+    listing = find_labels(kind, source, formula, limit, store)
+    docs = listing.shown
+    table = Table(title=f"{len(docs)} of {listing.n_matching} matching labels")
     for column in ("label_id", "formula", "σ_RT S/cm", "log10 σ", "Ea eV", "kind", "source", "cif"):
         table.add_column(column, no_wrap=True)
     for doc in docs:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -114,15 +113,6 @@ def _print_table(doc) -> None:
         console.print(f"σ({doc.rt_temperature_k:g} K) = {doc.sigma_rt_s_per_cm:.3e} S/cm{span}")
 
 
-def _conductivity_settings(haven: float, fit_start: float, fit_end: float):
-    from sseflows.md.analysis import DiffusionSettings
-    from sseflows.md.conductivity import ConductivitySettings
-
-    return ConductivitySettings(
-        haven_ratio=haven, diffusion=DiffusionSettings(fit_start=fit_start, fit_end=fit_end)
-    )
-
-
 @md_app.command("run")
 def run(
     cif: Path = typer.Argument(..., help="Structure file (CIF, POSCAR, pymatgen JSON)."),
@@ -155,12 +145,7 @@ def run(
     ),
 ) -> None:
     """Run CHGNet MD at each temperature and fit E_a and σ_RT (equilibration discarded)."""
-    from jobflow import run_locally
-
-    from sseflows.core.overrides import apply_overrides
-    from sseflows.data.files import read_structure_file
-    from sseflows.md.makers import MDArrheniusMaker
-    from sseflows.stores import build_job_store
+    from sseflows.campaign.md import local_md, run_local_md
 
     if engine != "chgnet":
         raise _fail(
@@ -168,28 +153,16 @@ def run(
             "inputs or submit MDArrheniusMaker.from_protocol() flows to a cluster."
         )
     try:
-        candidate = read_structure_file(cif)
-        given = {
-            "temperatures_k": tuple(temperatures) if temperatures else None,
-            "time_step_fs": timestep,
-            "equilibration_steps": equilibration,
-            "production_steps": steps,
-            "traj_interval": interval,
-            "supercell_min_length_a": min_length,
-            "supercell_max_atoms": max_atoms,
-        }
-        maker = apply_overrides(
-            MDArrheniusMaker(engine="chgnet"), {k: v for k, v in given.items() if v is not None}
-        )
-        maker = replace(maker, conductivity=_conductivity_settings(haven, 0.1, 0.7))
+        md = local_md(
+            cif, tuple(temperatures) if temperatures else None, timestep, equilibration, steps,
+            interval, min_length, max_atoms, haven,
+        )  # fmt: skip
     except (CandidateError, ConfigurationError) as exc:
         raise _fail(str(exc)) from None
-    flow = maker.make(candidate)
-    responses = run_locally(flow, store=build_job_store(db), ensure_success=False, log=False)
-    final = responses.get(flow.jobs[-1].uuid, {})
-    if 1 not in final:
-        raise _fail(f"the MD analysis of {candidate.id} did not run; see the log above.", 1)
-    _emit(final[1].output, json_out)
+    doc = run_local_md(md, db)
+    if doc is None:
+        raise _fail(f"the MD analysis of {md.candidate.id} did not run; see the log above.", 1)
+    _emit(doc, json_out)
 
 
 @md_app.command("vasp-inputs")
@@ -199,31 +172,17 @@ def vasp_inputs(
     preset: str = typer.Option("kang2022", "--preset", help="AIMD protocol preset."),
 ) -> None:
     """Write VASP AIMD inputs (INCAR, KPOINTS, POSCAR, POTCAR.spec) for every temperature."""
-    from sseflows.data.files import read_structure_file
-    from sseflows.md.conductivity import require_li
-    from sseflows.md.engines import get_protocol, md_supercell, write_vasp_md_inputs
+    from sseflows.campaign.md import write_aimd_inputs
 
     try:
-        protocol = get_protocol(preset)
-    except ValueError as exc:
-        raise _fail(str(exc) + ".") from None
-    try:
-        candidate = read_structure_file(cif)
-        structure = candidate.structure
-        require_li(tuple(e.symbol for e in structure.composition.elements), candidate.id, "Li")
-        cell = md_supercell(
-            structure,
-            candidate.id,
-            protocol.supercell_min_length_a,
-            max_atoms=protocol.supercell_max_atoms,
-        )
-    except CandidateError as exc:
+        written = write_aimd_inputs(cif, outdir, preset)
+    except (CandidateError, ConfigurationError) as exc:
         raise _fail(str(exc)) from None
-    folders = write_vasp_md_inputs(cell, outdir, protocol)
+    protocol = written.protocol
     typer.echo(
-        f"{candidate.id}: {len(cell)}-atom cell, {protocol.name} "
+        f"{written.candidate_id}: {written.n_atoms}-atom cell, {protocol.name} "
         f"({protocol.equilibration_steps} + {protocol.production_steps} steps of "
-        f"{protocol.time_step_fs:g} fs); wrote {', '.join(str(f) for f in folders)}"
+        f"{protocol.time_step_fs:g} fs); wrote {', '.join(str(f) for f in written.folders)}"
     )
 
 
@@ -246,16 +205,7 @@ def analyze(
     ),
 ) -> None:
     """Li D per trajectory, Arrhenius E_a and σ_RT for MD run by any code."""
-    from sseflows.core.candidate import make_candidate_id
-    from sseflows.md.arrhenius import li_density_per_cm3
-    from sseflows.md.conductivity import (
-        analyze_trajectory,
-        conductivity_doc,
-        failed_doc,
-        failed_temperature,
-        require_li,
-    )
-    from sseflows.md.trajectory import read_trajectory
+    from sseflows.campaign.md import analyze_trajectories
 
     if len(trajectories) != len(temperatures):
         raise _fail(
@@ -264,35 +214,9 @@ def analyze(
         )
     if timestep <= 0:
         raise _fail("--timestep must be positive (fs between stored frames).")
-    first = trajectories[0]
-    cid = candidate_id or make_candidate_id(
-        first.stem
-        if first.stem.lower() not in ("xdatcar", "vasprun")
-        else first.resolve().parent.name
+    doc = analyze_trajectories(
+        trajectories, temperatures, timestep, discard, candidate_id, haven, fit_start, fit_end
     )
-    settings = _conductivity_settings(haven, fit_start, fit_end)
-    results, reference, density = [], None, None
-    for path, temperature in zip(trajectories, temperatures, strict=True):
-        try:
-            traj = read_trajectory(path)
-        except ValueError as exc:
-            results.append(failed_temperature(temperature, str(exc), str(path)))
-            continue
-        if reference is None:
-            try:
-                require_li(traj.species, cid, settings.diffusion.specie)
-            except CandidateError as exc:
-                _emit(
-                    failed_doc(exc, "external", settings={"trajectories": [str(first)]}), json_out
-                )
-                return
-            reference = traj.species
-            density = li_density_per_cm3(traj.first_structure(), settings.diffusion.specie)
-        results.append(
-            analyze_trajectory(traj, temperature, timestep, reference, discard, settings.diffusion)
-        )
-    extra = {"trajectories": [str(p) for p in trajectories], "frame_interval_fs": timestep}
-    doc = conductivity_doc(cid, results, density, settings, "external", "", extra)
     _emit(doc, json_out)
 
 

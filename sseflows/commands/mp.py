@@ -7,7 +7,6 @@ from pathlib import Path
 
 import typer
 
-from sseflows.core.candidate import Candidate, make_candidate_id
 from sseflows.core.errors import CandidateError, ConfigurationError
 from sseflows.settings import load_settings
 
@@ -39,10 +38,7 @@ def snapshot(
     ),
 ) -> None:
     """Download MP summary documents so that compute nodes can run the MP gate offline."""
-    from maggma.stores import MemoryStore
-
-    from sseflows.gates.mp.sources import fill_snapshot, write_snapshot_json
-    from sseflows.stores import MP_SNAPSHOT_COLLECTION, build_store
+    from sseflows.campaign.mp import fill_mp_snapshot
 
     settings = load_settings()
     if not settings.mp_api_key:
@@ -52,12 +48,7 @@ def snapshot(
     if out is None and store is None:
         raise _fail("Give --out FILE.json or --store SPEC to say where the snapshot goes.")
     try:
-        target = MemoryStore(collection_name=MP_SNAPSHOT_COLLECTION) if out else None
-        if target is None:
-            target = build_store(MP_SNAPSHOT_COLLECTION, store)
-        count = fill_snapshot(target, settings.mp_api_key, mp_ids=mp_id, chemsys=chemsys)
-        if out is not None:
-            write_snapshot_json(list(target.query()), out)
+        count = fill_mp_snapshot(settings.mp_api_key, mp_id, chemsys, out, store)
     except ConfigurationError as exc:
         raise _fail(str(exc)) from exc
     typer.echo(f"Wrote {count} MP summary documents to {out or store}.")
@@ -73,23 +64,15 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print the gate document as JSON."),
 ) -> None:
     """Show the MP entry a candidate matches and the gate's verdict on it."""
-    from pymatgen.core import Structure
-
-    from sseflows.gates.mp.maker import gate_candidate
-    from sseflows.gates.mp.sources import build_mp_source
+    from sseflows.campaign.mp import mp_verdict
 
     try:
-        structure = Structure.from_file(candidate_file)
-    except (OSError, ValueError, KeyError, IndexError) as exc:
-        message = str(CandidateError(candidate_file.name, f"cannot be read as a structure ({exc})"))
-        raise _fail(message, code=1) from exc
-    candidate = Candidate.from_structure(
-        structure, make_candidate_id(candidate_file.stem), source=str(candidate_file), mp_id=mp_id
-    )
-    try:
-        doc = gate_candidate(candidate, build_mp_source(snapshot))  # the gate's defaults
+        verdict = mp_verdict(candidate_file, snapshot, mp_id)
+    except CandidateError as exc:
+        raise _fail(str(exc), code=1) from exc
     except ConfigurationError as exc:
         raise _fail(str(exc)) from exc
+    candidate, doc = verdict.candidate, verdict.doc
     if as_json:
         typer.echo(json.dumps(doc.model_dump(mode="json"), indent=2))
         return

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import typer
 
-from sseflows.core.images import METHODS
-
 
 def neb(
     cif: Path = typer.Argument(..., exists=True, help="Structure file (CIF, POSCAR, JSON)."),
@@ -39,15 +37,11 @@ def neb(
     ),
 ) -> None:
     """Li-vacancy migration barrier of hop ``--hop`` of one structure."""
-    from sseflows.campaign.neb import ENGINES, neb_maker, run_neb
+    from sseflows.campaign.neb import neb_maker, neb_option_problem, run_neb
 
-    if engine not in ENGINES:
-        typer.echo(f"Error: unknown engine {engine!r}; use qe or chgnet.", err=True)
-        raise typer.Exit(2)
-    if image_method not in METHODS:
-        typer.echo(
-            f"Error: unknown image method {image_method!r}; use {', '.join(METHODS)}.", err=True
-        )
+    problem = neb_option_problem(engine, image_method)
+    if problem is not None:
+        typer.echo(f"Error: {problem}", err=True)
         raise typer.Exit(2)
     maker = neb_maker(
         engine, min_length, images, hop, image_method if bvse_path else "linear", ecutwfc,

@@ -9,29 +9,6 @@ import typer
 
 qe_app = typer.Typer(help="Quantum ESPRESSO tools.", no_args_is_help=True)
 
-NEB_JSON_KEYS = ("barrier_ev", "barrier_back_ev", "converged", "iterations", "energies_ev")
-
-
-def neb_summary(path: Path, tolerance_ev: float | None = None) -> dict:
-    """The ``parse-neb`` record of one neb.x output (plus climbing image and coordinates).
-
-    ``band_problem`` says why the band is no barrier (:func:`sseflows.core.neb.
-    band_problem` with ``tolerance_ev``, eV); the barriers are then None.
-    """
-    from sseflows.core.neb import BAND_TOLERANCE_EV, band_problem
-    from sseflows.qe.parsers import parse_neb_output
-
-    result = parse_neb_output(path)
-    record = {key: getattr(result, key) for key in NEB_JSON_KEYS}
-    record["climbing_image"] = result.climbing_image
-    record["reaction_coordinate_angstrom"] = result.reaction_coordinate_angstrom
-    tolerance = BAND_TOLERANCE_EV if tolerance_ev is None else tolerance_ev
-    problem = band_problem(result.energies_ev, tolerance) if result.energies_ev else None
-    record["band_problem"] = problem
-    if problem is not None:
-        record["barrier_ev"] = record["barrier_back_ev"] = None
-    return record
-
 
 @qe_app.command("parse-neb")
 def parse_neb(
@@ -45,6 +22,8 @@ def parse_neb(
 
     A band whose image falls below its endpoints, or whose highest image is an endpoint, is
     reported as no barrier (exit status 1)."""
+    from sseflows.campaign.neb_output import neb_summary
+
     record = neb_summary(file, tolerance)
     if as_json:
         typer.echo(json.dumps(record, indent=1))
@@ -88,25 +67,15 @@ def converge(
     json_out: Path | None = typer.Option(None, "--json", help="Write the result as JSON here."),
 ) -> None:
     """Converge the cutoff and the k-spacing of one structure to --tol eV/atom with pw.x."""
-    from dataclasses import replace
+    from sseflows.campaign.convergence import converge_structure
+    from sseflows.core.errors import SseflowsError
 
-    from sseflows.core.errors import CandidateError, ConfigurationError
-    from sseflows.data.files import read_structure_file
-    from sseflows.qe.convergence import QeConvergenceMaker
-    from sseflows.qe.jobs import QeRunError
-
-    maker = QeConvergenceMaker(dual=dual, tol_ev_per_atom=tol, work_dir=work_dir)
-    maker = replace(
-        maker,
-        generator=replace(maker.generator, pseudo_dir=pseudo_dir),
-        ecutwfc_values=_floats(ecutwfc),
-        kspacing_values=_floats(kspacing) or maker.kspacing_values,
-        launcher=f"mpirun -np {np_}" if np_ else None,
-    )
     try:
-        candidate = read_structure_file(structure_file)
-        result = maker.converge(candidate.structure, candidate.id)
-    except (CandidateError, ConfigurationError, QeRunError) as exc:
+        result = converge_structure(
+            structure_file, _floats(ecutwfc), _floats(kspacing), dual, tol, pseudo_dir,
+            f"mpirun -np {np_}" if np_ else None, work_dir,
+        )  # fmt: skip
+    except SseflowsError as exc:  # a bad structure, a misconfiguration or a failed pw.x run
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(1) from None
     if json_out:
