@@ -57,11 +57,12 @@ def score_out_of_fold(table: TrainingTable, predicted: dict[str, np.ndarray]) ->
         table.y("obelix"),
         table.censored(),
         table.superionic(),
-        rank_score,
+        log10_pred,
         predicted["p_superionic"],
         predicted["log10_sigma_lo"],
         predicted["log10_sigma_hi"],
         has_structure=np.array([row.structure is not None for row in table.rows]),
+        rank_score=rank_score,
     )
 
 

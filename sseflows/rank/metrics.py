@@ -22,11 +22,16 @@ HIT_THRESHOLD_S_PER_CM = 1e-3
 
 
 def mae(y_true: np.ndarray, y_pred: np.ndarray, mask: np.ndarray | None = None) -> float:
-    """Mean absolute error (log10 units) over ``mask`` (all rows when None); NaN if empty."""
+    """Mean absolute error (log10 units) over ``mask`` (all rows when None).
+
+    NaN when there is no row or no prediction at all (a classifier has no log10 σ).
+    """
     y_true, y_pred = np.asarray(y_true, float), np.asarray(y_pred, float)
     if mask is not None:
         y_true, y_pred = y_true[mask], y_pred[mask]
-    return float(np.mean(np.abs(y_true - y_pred))) if len(y_true) else math.nan
+    if not len(y_true) or np.all(np.isnan(y_pred)):
+        return math.nan
+    return float(np.mean(np.abs(y_true - y_pred)))
 
 
 def spearman(y_true: np.ndarray, score: np.ndarray) -> float:
@@ -66,8 +71,10 @@ def top_k_hit_rate(
 
 
 def interval_coverage(y_true: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
-    """Share of rows with ``lower ≤ y_true ≤ upper``."""
+    """Share of rows with ``lower ≤ y_true ≤ upper`` (NaN without an interval)."""
     y_true = np.asarray(y_true, float)
+    if np.all(np.isnan(lower)) or np.all(np.isnan(upper)):
+        return math.nan
     return float(np.mean((y_true >= lower) & (y_true <= upper))) if len(y_true) else math.nan
 
 
@@ -80,6 +87,7 @@ def score_predictions(
     lower: np.ndarray,
     upper: np.ndarray,
     has_structure: np.ndarray | None = None,
+    rank_score: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Every metric of the module for one set of predictions.
 
@@ -93,17 +101,21 @@ def score_predictions(
             uncensored rows (a censored row's value is a convention, not a measurement).
         has_structure: Mask of rows with a structure (OBELiX's "CIF subset"); adds
             ``mae_cif`` when given.
+        rank_score: What Spearman and the top-10 hit rate rank by, when not ``log10_pred``
+            (a classifier's probability). NaN predictions give NaN metrics, not zeros.
     """
     censored = np.asarray(censored, bool)
     y_true, lower, upper = (np.asarray(a, float) for a in (y_true, lower, upper))
+    log10_pred = np.asarray(log10_pred, float)
+    score = log10_pred if rank_score is None else np.asarray(rank_score, float)
     scores = {
         "n": len(y_true),
         "mae": mae(y_true, log10_pred),
         "mae_uncensored": mae(y_true, log10_pred, ~censored),
-        "spearman": spearman(y_true, log10_pred),
+        "spearman": spearman(y_true, score),
         "auc_pr": auc_pr(is_positive, probability),
         "mcc": mcc(is_positive, probability),
-        "top10_hit_rate": top_k_hit_rate(y_true, log10_pred),
+        "top10_hit_rate": top_k_hit_rate(y_true, score),
         "interval_coverage": interval_coverage(
             y_true[~censored], lower[~censored], upper[~censored]
         ),

@@ -76,7 +76,10 @@ def test_bad_rows(tmp_path: Path, write_cif) -> None:
     csv.write_text("path,mp_id,e_hull_ev_per_atom\nli2o.cif,,abc\n,,\nmissing.cif,,\n")
     reasons = [f.reason for f in read_candidates(csv=csv).failures]
     assert reasons[0] == "Candidate 'li2o': e_hull_ev_per_atom 'abc' is not a number."
-    assert reasons[1] == "Candidate 'csv-line-3': line 3 gives neither a path, an mp_id nor a composition."
+    assert (
+        reasons[1]
+        == "Candidate 'csv-line-3': line 3 gives neither a path, an mp_id nor a composition."
+    )
     assert reasons[2].startswith("Candidate 'missing': file ") and "does not exist" in reasons[2]
 
 
