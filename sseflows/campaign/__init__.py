@@ -5,4 +5,5 @@ FireWorks submission (``fireworks``), planning with result keys (``plan``), one 
 (``feedback``) and the demo (``demo``); and, one module each, the other commands' use cases:
 reading the user's inputs (``inputs``), BVSE barriers of a file (``bvse``), the MP snapshot
 and verdict (``mp``), label import and listing (``labels``), QE convergence
-(``convergence``), a neb.x output's barrier (``neb_output``) and MD (``md``)."""
+(``convergence``), a neb.x output's barrier (``neb_output``), MD (``md``) and the ranking
+stage's train / predict / evaluate / replay (``rank``)."""

@@ -155,7 +155,8 @@ def submit_flows(
 
     submitted: dict[str, list[int]] = {}
     for key, flow in flows:
-        workflow = flow_to_workflow(flow, store=store)
+        # jobflow accepts store=None (workers then use their JOB_STORE); its hint omits None
+        workflow = flow_to_workflow(flow, store=store)  # type: ignore[arg-type]
         workflow.metadata["candidate_id"] = key
         id_map = launchpad.add_wf(workflow)
         submitted[key] = sorted(id_map.values())

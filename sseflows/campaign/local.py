@@ -99,8 +99,14 @@ def run_flow_in_memory(flow_dict: dict[str, Any], key: str = "") -> RawDocs:
     for job, _parents in flow.iterflow():
         if job.uuid not in done and job.name in collector.crashes:
             docs.append(_crash_doc(job, collector.crashes[job.name], key))
-    data = [_strip_id(d) for d in store.additional_stores["data"].query({})]
+    data = [_strip_id(d) for d in _data_store(store).query({})]
     return docs, data
+
+
+def _data_store(store: JobStore) -> Any:
+    """The JobStore's ``data`` store (jobflow's attribute defeats mypy's inference)."""
+    stores: dict[str, Any] = store.additional_stores  # type: ignore[has-type]
+    return stores["data"]
 
 
 def _strip_id(doc: dict[str, Any]) -> dict[str, Any]:
@@ -112,7 +118,7 @@ def write_raw_docs(store: JobStore, raw: RawDocs) -> int:
     """Insert one flow's raw documents into ``store``; returns how many job outputs."""
     docs, data = raw
     if data:
-        store.additional_stores["data"].update(data, key="blob_uuid")
+        _data_store(store).update(data, key="blob_uuid")
     if docs:
         store.docs_store.update(docs, key=["uuid", "index"])
     return len(docs)
@@ -152,7 +158,7 @@ def run_flows(
                 finish(key, None, f"Candidate '{key}': the flow crashed ({exc}).")
         return runs
 
-    broken: list[tuple[str, Flow]] = []
+    broken: list[tuple[str, Flow | Job]] = []
     flows_by_key = dict(pending)
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures: dict[Future, str] = {

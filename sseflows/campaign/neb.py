@@ -95,6 +95,8 @@ def run_neb(structure_file: Path, maker: NebSeeded, store_spec: str | None = Non
         CandidateError: the file cannot be read, or has no hop ``maker.hop_index``.
     """
     candidate = read_structure_file(structure_file)
+    if candidate.structure is None:
+        raise CandidateError(candidate.id, "it has no structure")
     hops = enumerate_li_hops(candidate.structure, maker.max_hop_length, maker.symprec, candidate.id)
     if maker.hop_index >= len(hops):
         raise CandidateError(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from jobflow import JobStore, Maker
+from jobflow import JobStore
 
 from sseflows.campaign.feedback import computed_labels
 from sseflows.campaign.inputs import require_existing
@@ -49,10 +49,10 @@ class CampaignMakers:
     """The Makers of each stage (None skips a tier)."""
 
     screening: ScreeningFlowMaker
-    neb: Maker | None = None
+    neb: TierMaker | None = None
     neb_top_k: int = 0
     require_e_hull_zero: bool = False
-    md: Maker | None = None
+    md: TierMaker | None = None
     md_top_k: int = 0
     neb_ranker: str | None = None
     md_ranker: str | None = None
@@ -114,7 +114,7 @@ def tier_records(docs: dict[str, dict], keys: tuple[str, ...]) -> list[dict[str,
 
 def run_tier(
     tier: str,
-    maker: Maker,
+    maker: TierMaker,
     chosen: list[str],
     candidate_set: CandidateSet,
     store: JobStore,

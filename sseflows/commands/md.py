@@ -16,8 +16,8 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -35,7 +35,7 @@ def expand_multi_values(args: list[str]) -> list[str]:
         token = args[i]
         if token in MULTI_VALUE_OPTIONS:
             i += 1
-            values = []
+            values: list[str] = []
             while i < len(args) and _NUMBER.match(args[i]):
                 values.extend(v for v in args[i].split(",") if v)
                 i += 1
@@ -52,7 +52,7 @@ def expand_multi_values(args: list[str]) -> list[str]:
 class MDGroup(TyperGroup):
     """``md`` group: a first argument that is not a sub-command means ``md run``."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         """Route ``md CIF ...`` to ``md run CIF ...`` and expand multi-value options."""
         if args and not args[0].startswith("-") and args[0] not in self.commands:
             args = ["run", *args]

@@ -57,8 +57,9 @@ def neb(
     if doc.status == "failed":
         typer.echo(f"failed: {doc.reason}")
         raise typer.Exit(1)
+    length = f"{doc.hop.length_angstrom:.3f} Å" if doc.hop is not None else "length unknown"
     typer.echo(
-        f"{candidate.formula} hop {hop} ({doc.hop.length_angstrom:.3f} Å): barrier "
+        f"{candidate.formula} hop {hop} ({length}): barrier "
         f"{doc.barrier_ev:.3f} eV (back {doc.barrier_back_ev:.3f} eV), "
         f"{'converged' if doc.converged else 'NOT converged'}, {doc.iterations} iterations "
         f"({doc.plain_iterations} plain{', ' if doc.climbing_image else ''}"

@@ -1,3 +1,9 @@
-"""The ranking stage: cross-candidate selection behind one :class:`~sseflows.rank.selection.
-Ranker` interface (``selection``); the model trained on measured conductivities plugs in as
-another ranker."""
+"""The ranking stage: learn from measured (and computed) conductivities, rank candidates.
+
+``table`` (labels → training table), ``descriptors`` (magpie, SOAP, CHGNet features, cached),
+``ensemble`` / ``kang`` / ``clustering`` behind one interface (``estimators``), ``novelty``,
+``splits``, ``metrics`` and ``evaluate``, ``acquisition`` and ``replay`` for a learning loop,
+the saved model (``model``, ``persistence``), the jobflow stage (``maker``, ``schemas``:
+``RankDoc``); and the simple cross-candidate orders behind the
+:class:`~sseflows.rank.selection.Ranker` interface (``selection``).
+"""

@@ -8,12 +8,13 @@ ranking stage (a model trained on measured conductivities) plugs in as a third.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 from sseflows.core.documents import PROCEEDS
 
-GateDocs = dict[str, dict[str, Any] | None]
+GateDocs = Mapping[str, dict[str, Any] | None]
 """One candidate's documents by tier: ``{"mp": MPGateDoc dict or None, "bvse": ...}``;
 None means the tier did not run (an earlier gate stopped it)."""
 
@@ -63,7 +64,7 @@ RANKERS: dict[str, Ranker] = {r.name: r for r in (LowestBvseBarrier(), LowestEHu
 
 
 def select_top_k(
-    gate_docs: dict[str, GateDocs],
+    gate_docs: Mapping[str, Mapping[str, dict[str, Any] | None]],
     k: int,
     ranker: Ranker | None = None,
     require_e_hull_zero: bool = False,

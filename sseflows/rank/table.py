@@ -151,7 +151,7 @@ class TrainingTable:
         """Structure family per row."""
         return [row.family for row in self.rows]
 
-    def subset(self, indices: Sequence[int]) -> TrainingTable:
+    def subset(self, indices: Sequence[int] | np.ndarray) -> TrainingTable:
         """A table of the rows at ``indices`` (same threshold)."""
         return TrainingTable([self.rows[i] for i in indices], self.threshold_s_per_cm)
 
@@ -177,7 +177,9 @@ def _structure_groups(labels: list[Label], matcher: StructureMatcher) -> list[li
     groups: list[list[Label]] = []
     for label in with_structure:
         for group in groups:
-            if matcher.fit(group[0].structure, label.structure):
+            first = group[0].structure
+            assert first is not None and label.structure is not None  # with_structure only
+            if matcher.fit(first, label.structure):
                 group.append(label)
                 break
         else:
