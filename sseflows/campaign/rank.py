@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from sseflows.core.errors import ConfigurationError
 from sseflows.core.label import Label
 from sseflows.data.label_sources import import_laskowski, import_obelix
@@ -95,6 +97,15 @@ def representation(name: str = DEFAULT_REPRESENTATION, **settings: Any) -> Repre
         return representation_from_name(name, **settings)
     except (ValueError, TypeError) as exc:
         raise ConfigurationError(f"{exc}.".replace("..", ".")) from exc
+
+
+def featurised_table(
+    table: TrainingTable, rep: Representation
+) -> tuple[np.ndarray, TrainingTable, int]:
+    """Features of the rows that featurise, their table, and how many rows were left out."""
+    matrix = featurise(rep, table_inputs(table), descriptor_cache())
+    usable = [int(i) for i in matrix.ok.nonzero()[0]]
+    return matrix.X[usable], table.subset(usable), len(table) - len(usable)
 
 
 @dataclass
@@ -191,14 +202,13 @@ def evaluate_model(
     """Cross-validated metrics next to a shuffled-label control (:mod:`sseflows.rank.evaluate`)."""
     table = training_table(source, labels_path, store_spec, threshold_s_per_cm)
     rep = representation(representation_name)
-    matrix = featurise(rep, table_inputs(table), descriptor_cache())
-    usable = [int(i) for i in matrix.ok.nonzero()[0]]
+    features, table, excluded = featurised_table(table, rep)
     settings = dict(model_settings or {})
     try:
         report = evaluate(
             lambda: estimator_from_name(model, **settings),
-            matrix.X[usable],
-            table.subset(usable),
+            features,
+            table,
             split=split,
             n_splits=n_splits,
             seed=seed,
@@ -208,7 +218,7 @@ def evaluate_model(
     report.update(
         representation=rep.describe(),
         estimator=model,
-        excluded_rows=len(table) - len(usable),
+        excluded_rows=excluded,
     )
     return report
 
@@ -228,15 +238,13 @@ def replay_campaign(
     model_settings: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A retrospective campaign on the labelled set (:mod:`sseflows.rank.replay`)."""
-    table = training_table(source, labels_path, store_spec)
     rep = representation(representation_name)
-    matrix = featurise(rep, table_inputs(table), descriptor_cache())
-    usable = [int(i) for i in matrix.ok.nonzero()[0]]
+    features, table, _ = featurised_table(training_table(source, labels_path, store_spec), rep)
     settings = {**REPLAY_MODEL_SETTINGS, **(model_settings or {})}
     try:
         report = replay(
-            matrix.X[usable],
-            table.subset(usable),
+            features,
+            table,
             lambda: estimator_from_name("ensemble", **settings),
             strategies=strategies,
             n_seed_labels=n_seed_labels,

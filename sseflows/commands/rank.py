@@ -22,6 +22,14 @@ STORE_HELP = "Store spec of the label store (default: the db setting)."
 REPRESENTATION_HELP = "Representation: magpie, soap, soap-sine, chgnet, or parts joined by '+'."
 ROWS_SHOWN = 20
 
+# Options shared by several rank commands (typer reads these defaults, never mutates them).
+LABELS_SOURCE = typer.Option("store", "--labels-source", help=SOURCE_HELP)
+LABELS_PATH = typer.Option(None, "--labels-path", help=PATH_HELP)
+REPRESENTATION = typer.Option("magpie", "--representation", help=REPRESENTATION_HELP)
+MODEL = typer.Option("ensemble", "--model", help="ensemble, kang or clusters.")
+STORE = typer.Option(None, "--store", help=STORE_HELP)
+JSON_REPORT = typer.Option(None, "--json", help="Write the report here.")
+
 
 def _write_json(path: Path | None, payload: Any, console: Console) -> None:
     if path is not None:
@@ -51,13 +59,13 @@ def _number(value: Any, fmt: str) -> str:
 @rank_app.command("train")
 def train_command(
     out: Path = typer.Option(..., "--out", help="Model file to write (.skops; .json beside)."),
-    labels_source: str = typer.Option("store", "--labels-source", help=SOURCE_HELP),
-    labels_path: Path | None = typer.Option(None, "--labels-path", help=PATH_HELP),
-    model: str = typer.Option("ensemble", "--model", help="ensemble, kang or clusters."),
-    representation: str = typer.Option("magpie", "--representation", help=REPRESENTATION_HELP),
+    labels_source: str = LABELS_SOURCE,
+    labels_path: Path | None = LABELS_PATH,
+    model: str = MODEL,
+    representation: str = REPRESENTATION,
     threshold: float = typer.Option(1e-4, "--threshold", help="Superionic at σ ≥ this, S/cm."),
     pool: list[Path] = typer.Option([], "--pool", help="Pool structures (clusters model)."),
-    store: str | None = typer.Option(None, "--store", help=STORE_HELP),
+    store: str | None = STORE,
 ) -> None:
     """Train a ranking model on measured conductivities and save it with its provenance."""
     from sseflows.campaign.rank import train
@@ -125,13 +133,13 @@ def predict_command(
 def evaluate_command(
     split: str = typer.Option("grouped", "--split", help="kfold, grouped or loco."),
     n_splits: int = typer.Option(5, "--n-splits", help="Folds (clusters for loco)."),
-    labels_source: str = typer.Option("store", "--labels-source", help=SOURCE_HELP),
-    labels_path: Path | None = typer.Option(None, "--labels-path", help=PATH_HELP),
-    model: str = typer.Option("ensemble", "--model", help="ensemble, kang or clusters."),
-    representation: str = typer.Option("magpie", "--representation", help=REPRESENTATION_HELP),
+    labels_source: str = LABELS_SOURCE,
+    labels_path: Path | None = LABELS_PATH,
+    model: str = MODEL,
+    representation: str = REPRESENTATION,
     seed: int = typer.Option(0, "--seed", help="Seed of the split and the control."),
-    store: str | None = typer.Option(None, "--store", help=STORE_HELP),
-    json_out: Path | None = typer.Option(None, "--json", help="Write the report here."),
+    store: str | None = STORE,
+    json_out: Path | None = JSON_REPORT,
 ) -> None:
     """Cross-validated metrics of a model, each next to a shuffled-label control."""
     from sseflows.campaign.rank import evaluate_model
@@ -158,9 +166,9 @@ def evaluate_command(
 
 @rank_app.command("replay")
 def replay_command(
-    labels_source: str = typer.Option("store", "--labels-source", help=SOURCE_HELP),
-    labels_path: Path | None = typer.Option(None, "--labels-path", help=PATH_HELP),
-    representation: str = typer.Option("magpie", "--representation", help=REPRESENTATION_HELP),
+    labels_source: str = LABELS_SOURCE,
+    labels_path: Path | None = LABELS_PATH,
+    representation: str = REPRESENTATION,
     strategy: list[str] = typer.Option(
         ["exploit", "explore", "ucb"], "--strategy", help="Acquisitions (random always runs)."
     ),
@@ -169,8 +177,8 @@ def replay_command(
     budget: int = typer.Option(50, "--budget", help="Measurements in all."),
     seeds: int = typer.Option(20, "--seeds", help="Repeats with different seed labels."),
     kappa: float = typer.Option(1.0, "--kappa", help="κ of the UCB acquisition."),
-    store: str | None = typer.Option(None, "--store", help=STORE_HELP),
-    json_out: Path | None = typer.Option(None, "--json", help="Write the report here."),
+    store: str | None = STORE,
+    json_out: Path | None = JSON_REPORT,
 ) -> None:
     """Retrospective campaign: measurements each acquisition needs to find the targets."""
     from sseflows.campaign.rank import replay_campaign

@@ -208,46 +208,38 @@ def conformal_quantile(scores: np.ndarray, coverage: float) -> float:
 
 def _regressor(settings: EnsembleSettings, seed: int) -> Any:
     if settings.learner == "rf":
-        return RandomForestRegressor(
-            n_estimators=settings.n_estimators,
-            min_samples_leaf=settings.min_child_samples,
-            max_features=0.33,
-            random_state=seed,
-            n_jobs=1,
-        )
-    return LGBMRegressor(
-        objective=settings.objective,
-        n_estimators=settings.n_estimators,
-        learning_rate=settings.learning_rate,
-        num_leaves=settings.num_leaves,
-        min_child_samples=settings.min_child_samples,
-        subsample=0.8,
-        subsample_freq=1,
-        colsample_bytree=0.5,
-        random_state=seed,
-        n_jobs=1,
-        verbose=-1,
-    )
+        return RandomForestRegressor(max_features=0.33, **_forest_parameters(settings, seed))
+    return LGBMRegressor(objective=settings.objective, **_boosting_parameters(settings, seed))
 
 
 def _classifier(settings: EnsembleSettings, seed: int) -> Any:
     if settings.learner == "rf":
-        return RandomForestClassifier(
-            n_estimators=settings.n_estimators,
-            min_samples_leaf=settings.min_child_samples,
-            max_features="sqrt",
-            random_state=seed,
-            n_jobs=1,
-        )
-    return LGBMClassifier(
-        n_estimators=settings.n_estimators,
-        learning_rate=settings.learning_rate,
-        num_leaves=settings.num_leaves,
-        min_child_samples=settings.min_child_samples,
-        subsample=0.8,
-        subsample_freq=1,
-        colsample_bytree=0.5,
-        random_state=seed,
-        n_jobs=1,
-        verbose=-1,
-    )
+        return RandomForestClassifier(max_features="sqrt", **_forest_parameters(settings, seed))
+    return LGBMClassifier(**_boosting_parameters(settings, seed))
+
+
+def _forest_parameters(settings: EnsembleSettings, seed: int) -> dict[str, Any]:
+    """Random-forest parameters shared by the regressor and the classifier."""
+    return {
+        "n_estimators": settings.n_estimators,
+        "min_samples_leaf": settings.min_child_samples,
+        "random_state": seed,
+        "n_jobs": 1,
+    }
+
+
+def _boosting_parameters(settings: EnsembleSettings, seed: int) -> dict[str, Any]:
+    """LightGBM parameters shared by the regressor and the classifier (row and column
+    subsampling 0.8 / 0.5 add member diversity on top of the group bootstrap)."""
+    return {
+        "n_estimators": settings.n_estimators,
+        "learning_rate": settings.learning_rate,
+        "num_leaves": settings.num_leaves,
+        "min_child_samples": settings.min_child_samples,
+        "subsample": 0.8,
+        "subsample_freq": 1,
+        "colsample_bytree": 0.5,
+        "random_state": seed,
+        "n_jobs": 1,
+        "verbose": -1,
+    }
