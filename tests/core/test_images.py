@@ -7,7 +7,18 @@ import pytest
 from pymatgen.core import Lattice, Structure
 
 from sseflows.core.hops import enumerate_li_hops, vacancy_endpoints
-from sseflows.core.images import interpolate_images, resample_by_arc_length
+from sseflows.core.images import (
+    ML_BAND_OFF,
+    ML_BAND_UNCONVERGED,
+    NO_ML_BAND,
+    MlBand,
+    MlBandMismatch,
+    interpolate_images,
+    map_band_onto_endpoints,
+    resample_by_arc_length,
+    seed_fallback_sentence,
+    seed_images,
+)
 
 
 def _endpoints():
@@ -116,3 +127,78 @@ def test_idpp_keeps_endpoints_and_separates_atoms() -> None:
     for image in images[1:-1]:
         distances = image.distance_matrix[np.triu_indices(len(image), 1)]
         assert distances.min() > 1.0
+
+
+def _toy_ml_band(converged: bool = True) -> dict:
+    """2-atom toy ML band (Li moving, O framework) in a 10 Å cube, Cartesian Å: the Li bows
+    out along +y, the O breathes 0.2 Å along +y at the midpoint; equal steps (s = 0, ½, 1)."""
+    positions = [
+        [[1.0, 0.0, 0.0], [5.0, 5.0, 5.0]],
+        [[2.0, 1.0, 0.0], [5.0, 5.2, 5.0]],
+        [[3.0, 0.0, 0.0], [5.0, 5.0, 5.0]],
+    ]
+    return MlBand(
+        positions_cart=positions,
+        lattice=(np.eye(3) * 10.0).tolist(),
+        species=["Li", "O"],
+        moving_index=0,
+        converged=converged,
+        reason=None if converged else "the plain NEB did not reach 0.05 eV/Å within 3 steps.",
+    ).as_dict()
+
+
+def _toy_dft_endpoints(a: float = 10.0) -> tuple[Structure, Structure]:
+    """DFT-relaxed endpoints of the toy: each atom a little off its ML position."""
+    lattice = Lattice.cubic(a)
+    start = Structure(lattice, ["Li", "O"], [[1.1, 0, 0], [5, 5, 5.1]], coords_are_cartesian=True)
+    end = Structure(lattice, ["Li", "O"], [[3, 0, 0.2], [5, 5, 4.9]], coords_are_cartesian=True)
+    return start, end
+
+
+def test_ml_band_mapping_by_hand() -> None:
+    """image_i = DFT_start + (ML_i - ML_start) + s_i [(DFT_end - ML_end) - (DFT_start - ML_start)].
+    Offsets: start Li (0.1,0,0), O (0,0,0.1); end Li (0,0,0.2), O (0,0,-0.1); s_1 = ½:
+    Li (1.1,0,0) + (1,1,0) + ½[(0,0,0.2) - (0.1,0,0)] = (2.05, 1, 0.1);
+    O (5,5,5.1) + (0,0.2,0) + ½[(0,0,-0.1) - (0,0,0.1)] = (5, 5.2, 5.0)."""
+    start, end = _toy_dft_endpoints()
+    images = map_band_onto_endpoints(_toy_ml_band(), start, end, 1, 0)
+    assert len(images) == 3
+    assert images[1].cart_coords == pytest.approx(np.array([[2.05, 1, 0.1], [5, 5.2, 5.0]]))
+    assert images[0].cart_coords == pytest.approx(start.cart_coords)
+    assert images[2].cart_coords == pytest.approx(end.cart_coords)
+
+
+def test_ml_band_mapping_resamples_and_uses_fractions() -> None:
+    """Three images from a 3-image band: resampled by arc length (s = ¼, ½, ¾); a DFT cell
+    2 % larger than the ML one maps fractions (the midpoint of the hand case, scaled)."""
+    start, end = _toy_dft_endpoints(10.2)
+    start = Structure(start.lattice, start.species, [[0.11, 0, 0], [0.5, 0.5, 0.51]])
+    end = Structure(end.lattice, end.species, [[0.3, 0, 0.02], [0.5, 0.5, 0.49]])
+    images = map_band_onto_endpoints(_toy_ml_band(), start, end, 3, 0)
+    assert len(images) == 5
+    assert images[2].frac_coords == pytest.approx(np.array([[0.205, 0.1, 0.01], [0.5, 0.52, 0.5]]))
+    # s = ¼: ML image halfway to the ML midpoint, a quarter of the endpoint correction
+    li = np.array([0.11, 0, 0]) + np.array([0.05, 0.05, 0]) + 0.25 * np.array([-0.01, 0, 0.02])
+    assert images[1].frac_coords[0] == pytest.approx(li)
+
+
+def test_ml_seed_falls_back_to_linear_and_says_why() -> None:
+    start, end = _toy_dft_endpoints()
+    images, used = seed_images(start, end, 1, 0, "auto", ml_band=_toy_ml_band())
+    assert used == "ml" and images[1].cart_coords[0] == pytest.approx([2.05, 1, 0.1])
+    assert seed_fallback_sentence(used) is None
+    linear = interpolate_images(start, end, 1, 0)[1].cart_coords
+    images, used = seed_images(start, end, 1, 0, "ml", ml_band=_toy_ml_band(converged=False))
+    assert used == ML_BAND_UNCONVERGED and images[1].cart_coords == pytest.approx(linear)
+    sentence = seed_fallback_sentence(used, _toy_ml_band(converged=False))
+    assert sentence == (
+        "The ML band did not converge (the plain NEB did not reach 0.05 eV/Å within 3 steps), "
+        "so the band started from linear images."
+    )
+    far = Structure(start.lattice, start.species, [[4, 4, 4], [5, 5, 5]], coords_are_cartesian=True)
+    images, used = seed_images(far, end, 1, 0, "ml", ml_band=_toy_ml_band())
+    assert used == ML_BAND_OFF
+    with pytest.raises(MlBandMismatch, match=r"lies 6\.40 Å"):
+        map_band_onto_endpoints(_toy_ml_band(), far, end, 1, 0)
+    assert seed_images(start, end, 1, 0, "ml")[1] == NO_ML_BAND
+    assert seed_images(start, end, 1, 0, "auto")[1] == "linear"
