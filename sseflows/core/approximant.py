@@ -75,6 +75,8 @@ duplicates are removed (symmetry-equivalent copies fill the top of the list)."""
 MAX_GROUP_CHOICES = 20_000
 """Largest number of count combinations tried for one site group."""
 _GROUP_PROPERTY = "_approximant_group"
+RELAX_OPTIMIZERS = ("FIRE", "BFGS")
+"""ASE optimisers of the ML relaxation (those of the force-field NEB engine)."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,9 @@ class ApproximantSettings:
             what it found; with nothing found the candidate fails.
         primitive: Reduce to the primitive cell first (smaller approximants; the supercell
             matrix is then relative to the primitive cell).
+
+    Both settings classes are plain dataclasses (no ``as_dict``), so that monty writes
+    them with their class and a tier Maker holding them as fields survives serialisation.
     """
 
     max_sites: int = 400
@@ -101,9 +106,37 @@ class ApproximantSettings:
     time_limit_s: float = 120.0
     primitive: bool = True
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-able settings, for a tier document's ``settings``."""
-        return asdict(self)
+
+@dataclass(frozen=True)
+class ApproximantRelaxSettings:
+    """Settings of the ML choice among orderings (run by
+    :func:`sseflows.forcefields.approximant.lowest_relaxed_approximant`; here so that every
+    tier Maker can hold them as a field).
+
+    Attributes:
+        n_relax: How many of the lowest-Ewald orderings are relaxed (1: relax the Ewald
+            ground state only; the choice is then Ewald's).
+        fmax_ev_per_angstrom: Force threshold of the fixed-cell relaxation, eV/Å (loose:
+            the relaxation ranks orderings; the tier relaxes the one kept again).
+        max_steps: Optimiser steps allowed per ordering.
+        optimizer: ``"FIRE"`` or ``"BFGS"`` (ASE).
+        force_field_name: The potential (``"CHGNet"``: weights ship with chgnet, offline).
+        device: ``"cpu"``, ``"cuda"``, ...
+    """
+
+    n_relax: int = 3
+    fmax_ev_per_angstrom: float = 0.1
+    max_steps: int = 100
+    optimizer: str = "FIRE"
+    force_field_name: str = "CHGNet"
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in RELAX_OPTIMIZERS:
+            known = ", ".join(RELAX_OPTIMIZERS)
+            raise ValueError(f"Unknown optimizer {self.optimizer!r}; choose one of {known}.")
+        if self.n_relax < 1:
+            raise ValueError("n_relax must be at least 1.")
 
 
 class SpeciesRounding(BaseModel):
@@ -216,7 +249,7 @@ class ApproximantSet:
             ml_energies_ev_per_atom=ml_energies_ev_per_atom,
             ml_spread_ev_per_atom=float(max(ml) - min(ml)) if ml else None,
             chosen_index=chosen_index,
-            settings=self.settings.as_dict(),
+            settings=asdict(self.settings),
         )
 
 

@@ -4,18 +4,23 @@ A tier Maker is a ``@dataclass`` subclass of :class:`TierMaker` whose ``make(can
 **seeds)`` returns a jobflow ``Job`` or ``Flow`` for one :class:`~sseflows.core.candidate.
 Candidate` (atomate2 keeps one ``make(structure, prev_dir)`` the same way). *Seeds* are
 what an earlier tier can hand on; a Maker names the ones it takes in :attr:`seed_names` and
-ignores the rest. The one seed today is ``li_path_cart``: the BVSE Li path (Cartesian Å,
+ignores the rest. The seeds today are ``li_path_cart``: the BVSE Li path (Cartesian Å,
 unwrapped) of the hop a NEB Maker computes, which such a Maker identifies by its
-``hop_index``, ``max_hop_length`` (Å) and ``symprec`` (Å) fields
-(:class:`NebSeeded`).
+``hop_index``, ``max_hop_length`` (Å) and ``symprec`` (Å) fields (:class:`NebSeeded`);
+and ``approximant``: the :class:`~sseflows.core.approximant.ApproximantRecord` (as a dict)
+of the ordered approximant a disordered candidate was replaced by, which the Maker copies
+into its document (:func:`sseflows.flows.tiers.make_tier_flow` computes it with the
+Maker's :class:`ApproximantFields` settings).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from jobflow import Flow, Job, Maker
+
+from sseflows.core.approximant import ApproximantRelaxSettings, ApproximantSettings
 
 if TYPE_CHECKING:
     from sseflows.core.candidate import Candidate
@@ -34,8 +39,25 @@ class TierMaker(Maker):
 
 
 @dataclass
-class NebSeeded(TierMaker):
-    """A tier Maker computing one Li hop, seeded by its BVSE path (``li_path_cart``).
+class ApproximantFields:
+    """Settings of the ordered approximant a disordered candidate is replaced by before a
+    tier that needs one species per site (NEB, MD) runs on it; Maker fields, so that the
+    result key covers them.
+
+    Attributes:
+        approximant: Limits of the ordering (supercell size, occupancy tolerance, time).
+        approximant_relax: The ML relaxation that picks the ordering kept.
+    """
+
+    approximant: ApproximantSettings = field(default_factory=ApproximantSettings)
+    approximant_relax: ApproximantRelaxSettings = field(default_factory=ApproximantRelaxSettings)
+
+
+@dataclass
+class NebSeeded(ApproximantFields, TierMaker):
+    """A tier Maker computing one Li hop, seeded by its BVSE path (``li_path_cart``);
+    a disordered candidate arrives as its ordered approximant (``approximant`` seed,
+    :class:`ApproximantFields`).
 
     Attributes:
         hop_index: Which symmetry-distinct hop (shortest first) to compute.
@@ -46,7 +68,7 @@ class NebSeeded(TierMaker):
             (:func:`sseflows.core.images.seed_images`); only the first two use the seed.
     """
 
-    seed_names: ClassVar[tuple[str, ...]] = ("li_path_cart",)
+    seed_names: ClassVar[tuple[str, ...]] = ("li_path_cart", "approximant")
     hop_index: int = 0
     max_hop_length: float = 4.5
     symprec: float = 0.1

@@ -11,49 +11,17 @@ energies (None for orderings not relaxed) and the index chosen.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
-
 from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
-from sseflows.core.approximant import ApproximantRecord, ApproximantSet
-from sseflows.forcefields.neb import OPTIMIZERS, force_field_calculator
+from sseflows.core.approximant import (
+    ApproximantRecord,
+    ApproximantRelaxSettings,
+    ApproximantSet,
+)
+from sseflows.forcefields.neb import force_field_calculator
 
-
-@dataclass(frozen=True)
-class ApproximantRelaxSettings:
-    """Settings of the ML choice among orderings.
-
-    Attributes:
-        n_relax: How many of the lowest-Ewald orderings are relaxed (1: relax the Ewald
-            ground state only; the choice is then Ewald's).
-        fmax_ev_per_angstrom: Force threshold of the fixed-cell relaxation, eV/Å (loose:
-            the relaxation ranks orderings; the tier relaxes the one kept again).
-        max_steps: Optimiser steps allowed per ordering.
-        optimizer: ``"FIRE"`` or ``"BFGS"`` (ASE).
-        force_field_name: The potential (``"CHGNet"``: weights ship with chgnet, offline).
-        device: ``"cpu"``, ``"cuda"``, ...
-    """
-
-    n_relax: int = 3
-    fmax_ev_per_angstrom: float = 0.1
-    max_steps: int = 100
-    optimizer: str = "FIRE"
-    force_field_name: str = "CHGNet"
-    device: str = "cpu"
-
-    def __post_init__(self) -> None:
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(
-                f"Unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}."
-            )
-        if self.n_relax < 1:
-            raise ValueError("n_relax must be at least 1.")
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-able settings."""
-        return asdict(self)
+__all__ = ["ApproximantRelaxSettings", "lowest_relaxed_approximant", "relax_fixed_cell"]
 
 
 def relax_fixed_cell(

@@ -58,12 +58,24 @@ def md_supercell(
 ) -> Structure:
     """The MD cell: ordered ``structure`` repeated by :func:`supercell_scaling`.
 
+    A disordered candidate reaches here as its ordered approximant
+    (:func:`sseflows.flows.tiers.make_tier_flow`), possibly already a supercell: the size
+    rule repeats that cell, and an approximant larger than ``max_atoms`` by itself fails.
+
     Raises:
-        CandidateError: The structure is disordered or the supercell exceeds ``max_atoms``.
+        CandidateError: The structure is disordered, or it or its supercell exceeds
+            ``max_atoms``.
     """
-    if not structure.is_ordered:
+    if not structure.is_ordered:  # safety net: the tiers' flow orders it first
         raise CandidateError(
             candidate_id, "the structure has partial occupancies; order it before MD"
+        )
+    if len(structure) > max_atoms:
+        raise CandidateError(
+            candidate_id,
+            f"its {len(structure)}-atom cell (the ordered approximant of a disordered "
+            f"structure, or the ordered cell) alone exceeds the MD limit of {max_atoms} atoms "
+            "(supercell_max_atoms)",
         )
     scale = supercell_scaling(structure, min_length_a, min_atoms)
     n_atoms = len(structure) * int(np.prod(scale))

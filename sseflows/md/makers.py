@@ -11,15 +11,16 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, ClassVar, Literal, cast
 
 from jobflow import Flow, Job, JobConfig, OnMissing, job
 from pymatgen.core import Structure
 from pymatgen.core.trajectory import Trajectory
 
+from sseflows.core.approximant import ApproximantRecord
 from sseflows.core.candidate import Candidate
 from sseflows.core.errors import CandidateError, ConfigurationError
-from sseflows.core.maker import TierMaker
+from sseflows.core.maker import ApproximantFields, TierMaker
 from sseflows.md.arrhenius import li_density_per_cm3
 from sseflows.md.conductivity import (
     ConductivitySettings,
@@ -46,8 +47,14 @@ Engine = Literal["chgnet", "vasp"]
 
 
 @dataclass
-class MDArrheniusMaker(TierMaker):
+class MDArrheniusMaker(ApproximantFields, TierMaker):
     """MD at several temperatures → Li D(T) → Arrhenius E_a → σ at room temperature.
+
+    A disordered candidate arrives as its ordered approximant
+    (:func:`sseflows.flows.tiers.make_tier_flow`, settings ``approximant`` and
+    ``approximant_relax``); the MD cell is that approximant repeated by the size rule
+    (``supercell_min_length_a``, ``supercell_min_atoms``), within ``supercell_max_atoms``;
+    an approximant that alone exceeds ``supercell_max_atoms`` fails the candidate.
 
     Attributes:
         name: Flow name.
@@ -64,8 +71,11 @@ class MDArrheniusMaker(TierMaker):
         seed: Seed of the initial Maxwell–Boltzmann velocities (CHGNet).
         vasp_protocol: INCAR/KPOINTS protocol of the VASP engine.
         conductivity: Fit window, flag thresholds, Haven ratio, T_RT.
+        approximant: Limits of the ordered approximant of a disordered candidate.
+        approximant_relax: The ML relaxation that picks the approximant's ordering.
     """
 
+    seed_names: ClassVar[tuple[str, ...]] = ("approximant",)
     name: str = "md arrhenius"
     engine: Engine = "chgnet"
     temperatures_k: tuple[float, ...] = (600.0, 800.0, 1000.0, 1200.0)
@@ -82,6 +92,8 @@ class MDArrheniusMaker(TierMaker):
 
     def __post_init__(self) -> None:
         """Fail fast on settings that can never give an Arrhenius fit."""
+        if isinstance(self.conductivity, dict):  # decoded from a serialised Maker
+            self.conductivity = ConductivitySettings.from_dict(self.conductivity)
         if len(set(self.temperatures_k)) < self.conductivity.min_temperatures:
             raise ConfigurationError(
                 f"MD needs at least {self.conductivity.min_temperatures} distinct temperatures "
@@ -146,8 +158,14 @@ class MDArrheniusMaker(TierMaker):
         # function rather than a type, so mypy cannot see that make is callable
         return vasp_md_maker(temperature_k, protocol).make(structure)  # type: ignore[misc]
 
-    def make(self, candidate: Candidate, **seeds: Any) -> Flow:
-        """MD jobs (one per temperature, independent) and the analysis job (no seeds)."""
+    def make(
+        self, candidate: Candidate, approximant: dict[str, Any] | None = None, **seeds: Any
+    ) -> Flow:
+        """MD jobs (one per temperature, independent) and the analysis job.
+
+        ``approximant``: the record (dict) of the ordered approximant ``candidate.structure``
+        is, copied into the document; None for a candidate that was ordered already.
+        """
         settings = self.settings()
         try:
             if candidate.structure is None:
@@ -166,8 +184,9 @@ class MDArrheniusMaker(TierMaker):
             )
         except CandidateError as error:
             report = record_failure(
-                error.candidate_id, str(error), self.engine, candidate.formula, settings
-            )
+                error.candidate_id, str(error), self.engine, candidate.formula, settings,
+                approximant,
+            )  # fmt: skip
             report.name = f"{candidate.id} md failed"
             return Flow([report], output=report.output, name=f"{candidate.id} {self.name}")
         md_jobs = []
@@ -185,6 +204,7 @@ class MDArrheniusMaker(TierMaker):
             candidate.formula or cell.composition.reduced_formula,
             self.conductivity.as_dict(),
             settings,
+            approximant,
         )
         analysis.name = f"{candidate.id} md analysis"
         analysis.config = JobConfig(on_missing_references=OnMissing.NONE)
@@ -195,7 +215,12 @@ class MDArrheniusMaker(TierMaker):
 
 @job(output_schema=ConductivityDoc)
 def record_failure(
-    candidate_id: str, reason: str, engine: str, formula: str, settings: dict[str, Any]
+    candidate_id: str,
+    reason: str,
+    engine: str,
+    formula: str,
+    settings: dict[str, Any],
+    approximant: dict[str, Any] | None = None,
 ) -> ConductivityDoc:
     """A job that only records why the candidate could not enter the MD tier."""
     return ConductivityDoc(
@@ -205,6 +230,7 @@ def record_failure(
         status="failed",
         reason=reason,
         settings=settings,
+        approximant=approximant,
     )
 
 
@@ -248,11 +274,13 @@ def analyze_md_runs(
     formula: str,
     conductivity_settings: dict[str, Any],
     settings: dict[str, Any],
+    approximant: dict[str, Any] | None = None,
 ) -> ConductivityDoc:
     """Per-temperature D (flags for failed/flat/molten runs), Arrhenius fit, σ_RT.
 
     ``conductivity_settings`` is :meth:`ConductivitySettings.as_dict` (plain, so FireWorks
-    can serialise it); ``frame_interval_fs`` in fs; ``discard_frames`` equilibration frames.
+    can serialise it); ``frame_interval_fs`` in fs; ``discard_frames`` equilibration frames;
+    ``approximant`` the record of the ordered approximant the MD ran on (None: ordered input).
     """
     conductivity = ConductivitySettings.from_dict(conductivity_settings)
     results: list[TemperatureResult] = []
@@ -280,4 +308,7 @@ def analyze_md_runs(
                 conductivity.diffusion,
             )
         )
-    return conductivity_doc(candidate_id, results, density, conductivity, engine, formula, settings)
+    doc = conductivity_doc(candidate_id, results, density, conductivity, engine, formula, settings)
+    if approximant is None:
+        return doc
+    return doc.model_copy(update={"approximant": ApproximantRecord.model_validate(approximant)})

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from sseflows.core.approximant import ApproximantRecord
 from sseflows.core.documents import TierDoc
 
 Flag = Literal["ok", "not_diffusing", "too_short", "melted", "exploded", "failed"]
@@ -80,3 +81,8 @@ class ConductivityDoc(TierDoc):
     )
     li_density_per_cm3: float | None = Field(default=None, description="Li number density, cm⁻³.")
     haven_ratio: float = Field(default=1.0, description="Haven ratio used in Nernst–Einstein.")
+    approximant: ApproximantRecord | None = Field(
+        default=None,
+        description="The ordered approximant the MD ran on when the candidate was disordered "
+        "(supercell, occupancy rounding, energy spread among orderings); None when ordered.",
+    )
