@@ -56,3 +56,31 @@ class HopDoc(BaseModel):
     )
     length_angstrom: float = Field(description="Straight-line hop length, Å.")
     multiplicity: int = Field(default=1, description="Symmetry-equivalent hops of this kind.")
+
+
+class HopBarrierDoc(HopDoc):
+    """One distinct Li hop with its NEB barrier, as ``NebDoc.hops`` lists them."""
+
+    index: int = Field(description="Index of the distinct hop (shortest first).")
+    status: Status = Field(description="'completed' with a barrier, else 'failed'.")
+    reason: str = Field(default="", description="One sentence on the hop's band.")
+    barrier_ev: float | None = Field(default=None, description="Forward barrier, eV.")
+    barrier_back_ev: float | None = Field(default=None, description="Backward barrier, eV.")
+    percolation_barrier_ev: float | None = Field(
+        default=None,
+        description="The larger of the forward and backward barriers (the saddle above the "
+        "lower of the two sites), eV: the hop's barrier in the percolation analysis.",
+    )
+    converged: bool = Field(default=False, description="The band's last stage converged.")
+    climbing_image: bool = Field(default=False, description="The climbing-image stage ran.")
+    iterations: int | None = Field(default=None, description="NEB iterations of all stages.")
+    energies_ev: list[float] = Field(
+        default_factory=list, description="Image energies relative to the first image, eV."
+    )
+    reaction_coordinate_angstrom: list[float] = Field(
+        default_factory=list, description="Cumulative path length at each image, Å."
+    )
+    wall_s: float | None = Field(default=None, description="Wall time of this hop, s.")
+    images: list[dict] | None = Field(
+        default=None, description="Image structures (as dicts); stored in the data store."
+    )

@@ -30,6 +30,8 @@ class LiHop:
         jimage: Lattice translation of ``site_b`` (fractional, integer).
         length_angstrom: Straight-line hop length, Å.
         multiplicity: Symmetry-equivalent (undirected) hops of this kind per unit cell.
+        members: Those hops, each as ``(site_a, site_b, jimage)`` written from its smaller
+            end (:func:`normalise_hop`); empty when the hop was built by hand.
     """
 
     site_a: int
@@ -37,6 +39,7 @@ class LiHop:
     jimage: tuple[int, int, int]
     length_angstrom: float
     multiplicity: int
+    members: tuple[HopKey, ...] = ()
 
     def to_doc(self) -> HopDoc:
         """The hop as the pydantic :class:`HopDoc` stored in ``NebDoc.hop``."""
@@ -54,11 +57,14 @@ def li_indices(structure: Structure) -> list[int]:
     return [i for i, site in enumerate(structure) if site.specie.symbol == "Li"]
 
 
-def _normalise(key: HopKey) -> HopKey:
+def normalise_hop(key: HopKey) -> HopKey:
     """The same undirected hop written from its smaller end: ``(a, b, t) ~ (b, a, -t)``."""
     a, b, t = key
     reverse = (b, a, (-t[0], -t[1], -t[2]))
     return min(key, reverse)
+
+
+_normalise = normalise_hop
 
 
 def _locate(
@@ -165,6 +171,7 @@ def enumerate_li_hops(
             jimage=orbit[0][2],
             length_angstrom=lengths[orbit[0]],
             multiplicity=len(orbit),
+            members=tuple(orbit),
         )
         for orbit in orbits
     ]

@@ -40,6 +40,7 @@ from pymatgen.core import Structure
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
+from sseflows.core.percolation import periodic_dimension
 from sseflows.core.triples import int_triple
 
 R_CUT_ANGSTROM = 10.0
@@ -270,9 +271,8 @@ def percolation_dimension(mask: np.ndarray, pairs: tuple | None = None) -> int:
     """Largest dimension (0-3) of a periodic cluster of ``True`` points of a periodic grid.
 
     Components are labelled inside the cell (26-connectivity), joined across the periodic
-    boundary with a union-find that tracks lattice offsets; a cycle with a non-zero net
-    offset is a lattice translation the cluster spans, and the cluster's dimension is the
-    rank of those translations.
+    boundary and handed to :func:`sseflows.core.percolation.periodic_dimension` (the rank of
+    the lattice translations of a cluster's cycles; the NEB tier's hop network uses it too).
     """
     labels, count = ndimage.label(mask, structure=np.ones((3, 3, 3), dtype=bool))
     if count == 0:
@@ -281,32 +281,7 @@ def percolation_dimension(mask: np.ndarray, pairs: tuple | None = None) -> int:
     a, b = labels.ravel()[p], labels.ravel()[q]
     keep = (a > 0) & (b > 0)
     edges = np.unique(np.column_stack([a[keep], b[keep], off[keep]]), axis=0)
-    parent = np.arange(count + 1)
-    shift = np.zeros((count + 1, 3), dtype=int)
-
-    def find(x: int) -> tuple[int, np.ndarray]:
-        total = np.zeros(3, dtype=int)
-        while parent[x] != x:
-            total += shift[x]
-            x = parent[x]
-        return x, total
-
-    cycles: list[tuple[int, np.ndarray]] = []
-    for u, v, *t in edges:
-        ru, ou = find(u)
-        rv, ov = find(v)
-        vec = ou + np.array(t) - ov  # position of v's root relative to u's root
-        if ru != rv:
-            parent[rv], shift[rv] = ru, vec
-        elif vec.any():
-            cycles.append((ru, vec))
-    best = 0
-    by_root: dict[int, list[np.ndarray]] = {}
-    for root, vec in cycles:
-        by_root.setdefault(find(root)[0], []).append(vec)
-    for vectors in by_root.values():
-        best = max(best, int(np.linalg.matrix_rank(np.array(vectors, dtype=float))))
-    return best
+    return periodic_dimension(count + 1, ((u, v, t) for u, v, *t in edges))
 
 
 def percolation_energies(
