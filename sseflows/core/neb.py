@@ -27,6 +27,7 @@ from jobflow import job
 from pydantic import Field
 from pymatgen.core import Structure
 
+from sseflows.core.approximant import ApproximantRecord
 from sseflows.core.documents import HopDoc, TierDoc
 from sseflows.core.errors import CandidateError
 from sseflows.core.hops import LiHop, enumerate_li_hops, vacancy_endpoints
@@ -232,6 +233,12 @@ class NebDoc(TierDoc):
         default="qe", description="Energy engine: 'qe', or the force field's name in lower case."
     )
     hop: HopDoc | None = Field(default=None, description="The hop this barrier belongs to.")
+    approximant: ApproximantRecord | None = Field(
+        default=None,
+        description="The ordered approximant the barrier was computed on when the candidate "
+        "was disordered (supercell, occupancy rounding, energy spread among orderings); None "
+        "when it was ordered.",
+    )
     supercell_matrix: list[list[int]] | None = Field(
         default=None, description="Integer matrix turning the unit cell into the supercell."
     )
@@ -308,6 +315,14 @@ class NebDoc(TierDoc):
                 f"Candidate '{self.candidate_id}': {unconverged}, so no barrier is reported."
             )
         return self
+
+    def with_approximant(self, approximant: dict[str, Any] | None) -> NebDoc:
+        """This document recording ``approximant`` (an ``ApproximantRecord`` dict, the
+        ``approximant`` seed); unchanged when None."""
+        if approximant is None:
+            return self
+        record = ApproximantRecord.model_validate(approximant)
+        return self.model_copy(update={"approximant": record})
 
     def withhold_barrier(self, reason: str) -> NebDoc:
         """This document as ``failed`` with ``reason`` and no barrier; the band is kept."""

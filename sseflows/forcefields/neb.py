@@ -182,7 +182,11 @@ class ForceFieldNebMaker(NebSeeded):
 
     @neb_job
     def make(
-        self, candidate: Candidate, li_path_cart: np.ndarray | None = None, **seeds: Any
+        self,
+        candidate: Candidate,
+        li_path_cart: np.ndarray | None = None,
+        approximant: dict[str, Any] | None = None,
+        **seeds: Any,
     ) -> NebDoc:
         """Job computing the barrier of hop ``hop_index`` of ``candidate``.
 
@@ -191,8 +195,10 @@ class ForceFieldNebMaker(NebSeeded):
             li_path_cart: BVSE Li path of that hop in the unit-cell frame, Cartesian Å,
                 unwrapped from site A to site B + jimage of exactly that hop
                 (:func:`sseflows.flows.tiers.bvse_seed_path`).
+            approximant: Record (dict) of the ordered approximant ``candidate.structure``
+                is when the candidate was disordered; copied into the document.
         """
-        return self.compute(candidate, li_path_cart)
+        return self.compute(candidate, li_path_cart).with_approximant(approximant)
 
     def compute(self, candidate: Candidate, li_path_cart: Any = None) -> NebDoc:
         """Run the whole protocol in this process and return the document (no jobflow)."""
