@@ -28,7 +28,7 @@ from pydantic import Field
 from pymatgen.core import Structure
 
 from sseflows.core.approximant import ApproximantRecord
-from sseflows.core.documents import HopDoc, TierDoc
+from sseflows.core.documents import HopBarrierDoc, HopDoc, TierDoc
 from sseflows.core.errors import CandidateError
 from sseflows.core.hops import LiHop, enumerate_li_hops, vacancy_endpoints
 from sseflows.core.supercell import minimal_supercell_matrix, supercell_lengths
@@ -233,6 +233,28 @@ class NebDoc(TierDoc):
         default="qe", description="Energy engine: 'qe', or the force field's name in lower case."
     )
     hop: HopDoc | None = Field(default=None, description="The hop this barrier belongs to.")
+    hops: list[HopBarrierDoc] = Field(
+        default_factory=list,
+        description="Every distinct hop up to max_hop_length with its barrier and band, when "
+        "the engine computed them all (the ML engine's default, hops='all'); empty otherwise.",
+    )
+    e1d_ev: float | None = Field(
+        default=None,
+        description="Lowest hop barrier at which the hops form a 1-periodic network, eV "
+        "(sseflows.core.percolation; BVSE's E_1D definition); None: no such network.",
+    )
+    e2d_ev: float | None = Field(default=None, description="The same for 2D, eV.")
+    e3d_ev: float | None = Field(default=None, description="The same for 3D, eV.")
+    limiting_hops: dict[str, int | None] = Field(
+        default_factory=dict,
+        description="Limiting hop (index in hops) of the '1D', '2D' and '3D' networks.",
+    )
+    limiting_hop_index: int | None = Field(
+        default=None,
+        description="Limiting hop of the lowest-dimensional percolating network (the 1D one): "
+        "its barrier is barrier_ev, its band fills the band fields, and the QE stage "
+        "computes it (seed 'limiting_hop_index').",
+    )
     approximant: ApproximantRecord | None = Field(
         default=None,
         description="The ordered approximant the barrier was computed on when the candidate "
@@ -252,8 +274,14 @@ class NebDoc(TierDoc):
     reaction_coordinate_angstrom: list[float] = Field(
         default_factory=list, description="Cumulative path length at each image, Å."
     )
-    barrier_ev: float | None = Field(default=None, description="Forward barrier, eV.")
-    barrier_back_ev: float | None = Field(default=None, description="Backward barrier, eV.")
+    barrier_ev: float | None = Field(
+        default=None,
+        description="The candidate's barrier, eV: with every hop computed, the percolating "
+        "one (e1d_ev, the limiting hop's larger barrier); with one hop, its forward barrier.",
+    )
+    barrier_back_ev: float | None = Field(
+        default=None, description="Backward barrier of the hop whose band is reported, eV."
+    )
     converged: bool = Field(
         default=False,
         description="The final stage (the climbing-image restart when it ran, else the plain "

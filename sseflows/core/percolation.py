@@ -27,7 +27,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sseflows.core.documents import HopBarrierDoc
 from sseflows.core.hops import HopKey, li_indices, normalise_hop
+from sseflows.core.neb import NebDoc
 
 if TYPE_CHECKING:
     from pymatgen.core import Structure
@@ -172,3 +174,104 @@ def migration_graph_edges(
         if key in owner:
             edges.append(HopEdge(key[0], key[1], key[2], owner[key]))
     return edges
+
+
+def hop_entry(index: int, hop: LiHop, doc: NebDoc) -> HopBarrierDoc:
+    """Distinct hop ``index`` (``hop``) with the barrier and band of its document ``doc``;
+    its percolation barrier is the larger of the two barriers, None without a barrier."""
+    barriers = [b for b in (doc.barrier_ev, doc.barrier_back_ev) if b is not None]
+    completed = doc.status == "completed" and bool(barriers)
+    return HopBarrierDoc(
+        **hop.to_doc().model_dump(),
+        index=index,
+        status="completed" if completed else "failed",
+        reason=doc.reason,
+        barrier_ev=doc.barrier_ev,
+        barrier_back_ev=doc.barrier_back_ev,
+        percolation_barrier_ev=max(barriers) if completed else None,
+        converged=doc.converged,
+        climbing_image=doc.climbing_image,
+        iterations=doc.iterations,
+        energies_ev=doc.energies_ev,
+        reaction_coordinate_angstrom=doc.reaction_coordinate_angstrom,
+        wall_s=doc.wall_s,
+        images=doc.images,
+    )
+
+
+def _clause(reason: str, candidate_id: str) -> str:
+    """A document's one-sentence reason as a clause: no candidate prefix, no full stop."""
+    return reason.removeprefix(f"Candidate '{candidate_id}': ").rstrip(".")
+
+
+def _ev(value: float | None) -> str:
+    return "none" if value is None else f"{value:.3f}"
+
+
+def network_doc(
+    hops: Sequence[LiHop], docs: Sequence[NebDoc], edges: Sequence[HopEdge], max_length: float
+) -> NebDoc:
+    """The candidate's :class:`NebDoc` from one document per distinct hop (``docs[i]`` of
+    ``hops[i]``) and the hop network ``edges``.
+
+    Every hop is listed in ``hops`` with its barrier; ``e1d_ev``/``e2d_ev``/``e3d_ev`` are
+    the percolation barriers (:func:`percolation_barriers`), ``barrier_ev`` is E_1D (the
+    barrier of the lowest-dimensional percolating network) and the band fields are those
+    of that network's limiting hop. A hop without a barrier does not join the network.
+    When the hops with a barrier do not percolate, the document is ``failed`` with one
+    sentence saying so; every hop's result is kept.
+    """
+    if len(hops) != len(docs) or not docs:
+        raise ValueError("network_doc needs one document per distinct hop, at least one")
+    entries = [hop_entry(i, hop, doc) for i, (hop, doc) in enumerate(zip(hops, docs, strict=True))]
+    found = percolation_barriers(edges, {e.index: e.percolation_barrier_ev for e in entries})
+    first, lim = docs[0], found.limiting_hop
+    update = {
+        "hops": entries,
+        "e1d_ev": found.e1d_ev,
+        "e2d_ev": found.e2d_ev,
+        "e3d_ev": found.e3d_ev,
+        "limiting_hops": {f"{d}D": found.limiting_hops[d - 1] for d in DIMENSIONS},
+        "limiting_hop_index": lim,
+        "wall_s": sum(doc.wall_s or 0.0 for doc in docs),
+    }
+    cid = first.candidate_id
+    if lim is None:
+        missing = [e.index for e in entries if e.percolation_barrier_ev is None]
+        if len(missing) == len(entries):
+            why = _clause(entries[0].reason, cid)
+            reason = (
+                f"Candidate '{cid}': none of the {len(entries)} distinct Li hops up to "
+                f"{max_length:g} Å has a barrier (hop 0: {why}), so no NEB barrier is reported."
+            )
+        else:
+            without = (
+                f" ({len(entries) - len(missing)} with a barrier; none for hop "
+                f"{', '.join(map(str, missing))})"
+                if missing
+                else ""
+            )
+            reason = (
+                f"Candidate '{cid}': the {len(entries)} distinct Li hops up to {max_length:g} Å"
+                f"{without} do not connect into a percolating network, so no NEB barrier is "
+                "reported."
+            )
+        return NebDoc(
+            candidate_id=cid,
+            formula=first.formula,
+            engine=first.engine,
+            status="failed",
+            reason=reason,
+            settings=first.settings,
+            supercell_matrix=first.supercell_matrix,
+            supercell_lengths_angstrom=first.supercell_lengths_angstrom,
+            **update,
+        )
+    hop = entries[lim]
+    reason = (
+        f"Candidate '{cid}': over {len(entries)} distinct Li hops, percolation barriers "
+        f"E_1D {_ev(found.e1d_ev)}, E_2D {_ev(found.e2d_ev)}, E_3D {_ev(found.e3d_ev)} eV; "
+        f"limiting hop {lim} ({hop.length_angstrom:.2f} Å)."
+    )
+    update |= {"status": "completed", "reason": reason, "barrier_ev": found.e1d_ev}
+    return docs[lim].model_copy(update=update)

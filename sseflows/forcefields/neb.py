@@ -22,14 +22,14 @@ import functools
 import io
 import time
 from dataclasses import asdict, dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
 from sseflows.core.errors import CandidateError, ConfigurationError
-from sseflows.core.hops import rattle_endpoints
+from sseflows.core.hops import enumerate_li_hops, rattle_endpoints
 from sseflows.core.images import seed_images
 from sseflows.core.maker import NebSeeded
 from sseflows.core.neb import (
@@ -44,6 +44,7 @@ from sseflows.core.neb import (
     replacement,
     vacancy_hop_setup,
 )
+from sseflows.core.percolation import migration_graph_edges, network_doc
 
 if TYPE_CHECKING:
     from ase import Atoms
@@ -156,9 +157,14 @@ class ForceFieldNebMaker(NebSeeded):
             :func:`sseflows.flows.tiers.bvse_seed_path`; falls back to ``"linear"``
             without a path, recorded in ``settings["image_method_used"]``), ``"linear"``
             or ``"idpp"``.
-        hop_index: Which distinct hop (shortest first) to compute.
+        hop_index: Which distinct hop (shortest first) to compute when ``hops="one"``.
+        hops: ``"all"`` computes every distinct hop up to ``max_hop_length`` (each band
+            seeded by its BVSE path from the ``li_paths_cart`` seed) and reports the
+            percolation barriers (:func:`sseflows.core.percolation.network_doc`);
+            ``"one"`` computes hop ``hop_index`` only.
     """
 
+    seed_names: ClassVar[tuple[str, ...]] = (*NebSeeded.seed_names, "li_paths_cart")
     name: str = "force field neb"
     force_field_name: str = "CHGNet"
     device: str = "cpu"
@@ -179,6 +185,7 @@ class ForceFieldNebMaker(NebSeeded):
     min_length: float = 10.0
     max_atoms: int = 250
     image_method: str = "bvse"
+    hops: str = "all"
 
     @neb_job
     def make(
@@ -186,6 +193,7 @@ class ForceFieldNebMaker(NebSeeded):
         candidate: Candidate,
         li_path_cart: np.ndarray | None = None,
         approximant: dict[str, Any] | None = None,
+        li_paths_cart: list | None = None,
         **seeds: Any,
     ) -> NebDoc:
         """Job computing the barrier of hop ``hop_index`` of ``candidate``.
@@ -197,11 +205,53 @@ class ForceFieldNebMaker(NebSeeded):
                 (:func:`sseflows.flows.tiers.bvse_seed_path`).
             approximant: Record (dict) of the ordered approximant ``candidate.structure``
                 is when the candidate was disordered; copied into the document.
+            li_paths_cart: With ``hops="all"``, the BVSE path of every distinct hop (None
+                where there is none), :func:`sseflows.flows.tiers.bvse_seed_paths`.
         """
-        return self.compute(candidate, li_path_cart).with_approximant(approximant)
+        doc = self.compute(candidate, li_path_cart, li_paths_cart)
+        return doc.with_approximant(approximant)
 
-    def compute(self, candidate: Candidate, li_path_cart: Any = None) -> NebDoc:
-        """Run the whole protocol in this process and return the document (no jobflow)."""
+    def compute(
+        self, candidate: Candidate, li_path_cart: Any = None, li_paths_cart: Any = None
+    ) -> NebDoc:
+        """Run the whole protocol in this process and return the document (no jobflow):
+        every distinct hop and their percolation barriers (``hops="all"``), or hop
+        ``hop_index`` (``hops="one"``)."""
+        if self.hops == "one":
+            return self.compute_hop(candidate, li_path_cart)
+        if self.hops != "all":
+            raise ConfigurationError(f"hops must be 'all' or 'one', got {self.hops!r}.")
+        try:
+            if candidate.structure is None:
+                raise CandidateError(candidate.id, "it has no structure to compute a barrier on")
+            hops = enumerate_li_hops(
+                candidate.structure, self.max_hop_length, self.symprec, candidate.id
+            )
+        except CandidateError as error:
+            return self._failed(candidate, str(error))
+        paths = list(li_paths_cart or [])
+        docs = [
+            replace(self, hop_index=i, hops="one").compute_hop(
+                candidate, paths[i] if i < len(paths) else None
+            )
+            for i in range(len(hops))
+        ]
+        edges = migration_graph_edges(candidate.structure, hops, self.max_hop_length)
+        doc = network_doc(hops, docs, edges, self.max_hop_length)
+        return doc.model_copy(update={"settings": {**doc.settings, **asdict(self)}})
+
+    def _failed(self, candidate: Candidate, reason: str) -> NebDoc:
+        return NebDoc(
+            candidate_id=candidate.id,
+            formula=candidate.formula,
+            engine=self.force_field_name.lower(),
+            status="failed",
+            reason=reason,
+            settings=asdict(self),
+        )
+
+    def compute_hop(self, candidate: Candidate, li_path_cart: Any = None) -> NebDoc:
+        """Hop ``hop_index`` of ``candidate``: the whole protocol, in this process."""
         try:
             setup = self.prepare(candidate)
         except CandidateError as error:

@@ -53,7 +53,7 @@ def test_reaction_coordinate_sums_configuration_distances() -> None:
             "no two Li sites are closer",
         ),
         (_licl_primitive(), {"max_atoms": 20}, "max_atoms=20"),
-        (_licl_primitive(), {"hop_index": 3}, "has 1 distinct Li hops"),
+        (_licl_primitive(), {"hop_index": 3, "hops": "one"}, "has 1 distinct Li hops"),
     ],
 )
 def test_bad_input_gives_a_failed_document(structure, maker_kwargs, message) -> None:
