@@ -5,7 +5,8 @@ A *store spec* is one string:
 * ``memory`` — in-process mongomock stores (tests, throw-away runs);
 * ``mongodb://...`` or ``mongodb+srv://...`` — a MongoDB server (clusters);
 * anything else — a folder holding a persistent, file-backed MontyStore (the default,
-  ``~/.sseflows/db``).
+  ``~/.sseflows/db``); :class:`LockedMontyStore` takes a lock file in that folder around
+  every write, so several processes (FireWorks workers on one machine) may write at once.
 
 The same code serves all three; only the spec changes. A MongoDB server that cannot be
 reached is a :class:`~sseflows.core.errors.ConfigurationError` naming the host (never the
@@ -15,7 +16,11 @@ wherever a spec is shown.
 
 from __future__ import annotations
 
+import os
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -90,6 +95,67 @@ def ping_mongodb(*client_args: Any, what: str, setting: str, **client_kwargs: An
         ) from None
 
 
+_THREAD_LOCKS: dict[str, threading.RLock] = {}
+_HELD: dict[str, int] = {}
+_REGISTRY_LOCK = threading.Lock()
+
+
+@contextmanager
+def file_lock(path: str | Path) -> Iterator[None]:
+    """Hold an exclusive lock on the file ``path`` (created if missing) for the block.
+
+    Cross-process (``fcntl.flock``, released by the kernel when a holder dies, even by
+    SIGKILL) and cross-thread; re-entrant within one thread. Only needed for file-backed
+    stores: MongoDB serialises concurrent writers itself.
+    """
+    import fcntl
+
+    key = os.path.abspath(path)
+    with _REGISTRY_LOCK:
+        thread_lock = _THREAD_LOCKS.setdefault(key, threading.RLock())
+    with thread_lock:
+        outer = _HELD.get(key, 0) == 0
+        handle = None
+        if outer:
+            Path(key).parent.mkdir(parents=True, exist_ok=True)
+            handle = open(key, "a+b")  # noqa: SIM115 - held across the yield
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        _HELD[key] = _HELD.get(key, 0) + 1
+        try:
+            yield
+        finally:
+            _HELD[key] -= 1
+            if handle is not None:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+                handle.close()
+
+
+class LockedMontyStore(MontyStore):
+    """A file-backed MontyStore safe for several writing processes.
+
+    MontyDB's SQLite files tolerate one writer at a time, and creating a new database
+    folder races; this store takes ``<database_path>/.sseflows.lock`` around connecting,
+    every ``update`` and every ``remove_docs``. It serialises like a MontyStore (the
+    JobStore travels inside every Firework), so each worker locks the same file.
+    """
+
+    @property
+    def lock_path(self) -> Path:
+        return Path(self.database_path) / ".sseflows.lock"
+
+    def connect(self, force_reset: bool = False) -> None:
+        with file_lock(self.lock_path):
+            super().connect(force_reset=force_reset)
+
+    def update(self, docs: list[dict] | dict, key: list | str | None = None) -> None:
+        with file_lock(self.lock_path):
+            super().update(docs, key=key)
+
+    def remove_docs(self, criteria: dict) -> None:
+        with file_lock(self.lock_path):
+            super().remove_docs(criteria)
+
+
 def build_store(collection: str, spec: str | None = None) -> Store:
     """A maggma store for ``collection`` under the store ``spec`` (see module docstring).
 
@@ -109,7 +175,7 @@ def build_store(collection: str, spec: str | None = None) -> Store:
         return MongoStore.from_uri(uri=spec, database=database, collection_name=collection)
     folder = Path(spec).expanduser()
     folder.mkdir(parents=True, exist_ok=True)
-    return MontyStore(
+    return LockedMontyStore(
         collection_name=collection, database_path=str(folder), database_name="sseflows"
     )
 

@@ -5,17 +5,25 @@ defuses the candidate's later Fireworks and a ``Response(replace=...)`` becomes 
 so the same Makers run unchanged under ``run_locally`` and on a cluster.
 
 The LaunchPad comes from, in order: an explicit ``launchpad.yaml``; an embedded,
-file-backed mongomock LaunchPad when ``MONGOMOCK_SERVERSTORE_FILE`` is set (laptops, CI);
-FireWorks' own auto-load (``~/.fireworks/my_launchpad.yaml``). A LaunchPad on a MongoDB
-server is pinged first: one that cannot be reached is a configuration error naming the host,
-never the password.
+file-backed mongomock LaunchPad when ``MONGOMOCK_SERVERSTORE_FILE`` is set (laptops, CI),
+made durable by :mod:`sseflows.campaign.embedded` (every operation locked against other
+processes and saved at once); FireWorks' own auto-load (``~/.fireworks/my_launchpad.yaml``).
+A LaunchPad on a MongoDB server is pinged first: one that cannot be reached is a
+configuration error naming the host, never the password.
+
+Workers (:func:`launch_local_worker`, :func:`launch_workers` for several processes) record
+their host and process id in every launch, so :func:`recover_lost_runs` can tell a launch
+whose worker died (SIGKILL, node loss) from one still running, on this host at once and on
+any host once its pings stop (``detect_lostruns``); lost Fireworks are rerun, completed
+ones never.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from jobflow import Flow, JobStore, Maker
@@ -44,15 +52,29 @@ def load_launchpad(path: str | Path | None = None):
         return check_launchpad(launchpad, str(path))
     embedded = os.environ.get("MONGOMOCK_SERVERSTORE_FILE")
     if embedded:
-        new = not Path(embedded).is_file()
-        if new:  # mongomock-persistence needs an existing file
-            Path(embedded).parent.mkdir(parents=True, exist_ok=True)
-            Path(embedded).write_text("{}")
-        launchpad = LaunchPad()
-        if new:  # a new embedded LaunchPad is initialised, as `lpad reset` would
-            launchpad.reset("", require_password=False)
-        return launchpad
+        return load_embedded_launchpad(embedded)
     return check_launchpad(LaunchPad.auto_load(), "the FireWorks LaunchPad file")
+
+
+def load_embedded_launchpad(path: str | Path):
+    """The durable embedded LaunchPad on the mongomock-persistence file ``path`` (created
+    and initialised, as ``lpad reset`` would, when missing; under the file's lock, so that
+    two workers starting at once create it once)."""
+    from fireworks import LaunchPad
+
+    from sseflows.campaign.embedded import DurableServer, make_durable
+    from sseflows.stores import file_lock
+
+    path = Path(path)
+    with file_lock(DurableServer.lock_path_of(path)):
+        new = not path.is_file()
+        if new:  # mongomock-persistence needs an existing file
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("{}")
+        launchpad = make_durable(LaunchPad(), path)
+        if new:
+            launchpad.reset("", require_password=False)
+    return launchpad
 
 
 def check_launchpad(launchpad, where: str):
@@ -163,10 +185,148 @@ def submit_flows(
     return submitted
 
 
-def launch_local_worker(launchpad, nlaunches: int = 0, launch_dir: str | Path = ".") -> None:
-    """Run ready Fireworks on this machine until none are left (``nlaunches=0``)."""
+WORKER_ENV_KEY = "sseflows_worker"
+
+
+def _this_worker() -> dict[str, object]:
+    return {"host": socket.gethostname(), "pid": os.getpid()}
+
+
+def launch_local_worker(
+    launchpad,
+    nlaunches: int = 0,
+    launch_dir: str | Path = ".",
+    sleep_time: int = 5,
+    fworker=None,
+) -> None:
+    """Run ready Fireworks on this machine until none are left (``nlaunches=0``).
+
+    Every launch records this worker's host and process id (``fworker.env``), which
+    :func:`recover_lost_runs` reads. ``sleep_time``: seconds to wait while Fireworks of
+    this LaunchPad still wait for others (running elsewhere) to finish.
+    """
     from fireworks import FWorker
     from fireworks.core.rocket_launcher import rapidfire
 
+    fworker = fworker if fworker is not None else FWorker()
+    fworker.env = dict(fworker.env or {}, **{WORKER_ENV_KEY: _this_worker()})
     Path(launch_dir).mkdir(parents=True, exist_ok=True)
-    rapidfire(launchpad, FWorker(), m_dir=str(launch_dir), nlaunches=nlaunches, strm_lvl="WARNING")
+    rapidfire(
+        launchpad,
+        fworker,
+        m_dir=str(launch_dir),
+        nlaunches=nlaunches,
+        sleep_time=sleep_time,
+        strm_lvl="WARNING",
+    )
+
+
+def _worker_process(
+    launchpad_path: str | None, nlaunches: int, launch_dir: str, sleep_time: int, parent: int
+) -> None:
+    """One of :func:`launch_workers`' processes: its own LaunchPad connection."""
+    from sseflows.campaign.local import exit_with_parent
+
+    exit_with_parent(parent)
+    launchpad = load_launchpad(launchpad_path)
+    launch_local_worker(launchpad, nlaunches, launch_dir, sleep_time=sleep_time)
+
+
+def launch_workers(
+    processes: int,
+    launchpad_path: str | Path | None = None,
+    nlaunches: int = 0,
+    launch_dir: str | Path = ".",
+    sleep_time: int = 5,
+) -> list[int]:
+    """Run ``processes`` independent workers on this machine; returns their exit codes.
+
+    Each process opens the LaunchPad itself (as separate ``rlaunch`` jobs would), so on the
+    embedded LaunchPad every change is saved to its file at once, unlike ``rlaunch multi``,
+    whose shared DataServer process never saves. Each runs in ``launch_dir/worker_<i>``
+    and exits when this process dies.
+    """
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    path = str(launchpad_path) if launchpad_path is not None else None
+    workers = [
+        context.Process(
+            target=_worker_process,
+            args=(path, nlaunches, str(Path(launch_dir) / f"worker_{i}"), sleep_time, os.getpid()),
+            name=f"sseflows-worker-{i}",
+        )
+        for i in range(processes)
+    ]
+    for process in workers:
+        process.start()
+    try:
+        for process in workers:
+            process.join()
+    finally:
+        for process in workers:
+            if process.is_alive():
+                process.terminate()
+                process.join(10)
+    return [process.exitcode if process.exitcode is not None else -1 for process in workers]
+
+
+def _alive(pid: int) -> bool:
+    """True while process ``pid`` exists on this host and is not a zombie."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+@dataclass
+class Recovery:
+    """What :func:`recover_lost_runs` did: Fireworks found lost and set to rerun."""
+
+    lost_fw_ids: list[int] = field(default_factory=list)
+    lost_launch_ids: list[int] = field(default_factory=list)
+
+
+def recover_lost_runs(launchpad, lost_after_s: float | None = None) -> Recovery:
+    """Rerun the Fireworks whose worker died; completed Fireworks are never touched.
+
+    A RUNNING launch is lost when its worker ran on this host and its process is gone, or
+    when it has not pinged the LaunchPad for ``lost_after_s`` seconds (None: FireWorks'
+    ``RUN_EXPIRATION_SECS``, 4 h; use this for workers on other nodes). Lost Fireworks are
+    marked FIZZLED and rerun (``lpad detect_lostruns --rerun``); their children wait again.
+    """
+    from fireworks.fw_config import RUN_EXPIRATION_SECS
+
+    recovery = Recovery()
+
+    def collect(result: tuple[list[int], list[int], list[int]]) -> None:
+        launch_ids, fw_ids, _inconsistent = result
+        recovery.lost_launch_ids += [i for i in launch_ids if i not in recovery.lost_launch_ids]
+        recovery.lost_fw_ids += [i for i in fw_ids if i not in recovery.lost_fw_ids]
+
+    host = socket.gethostname()
+    dead = [
+        launch["launch_id"]
+        for launch in launchpad.launches.find(
+            {"state": "RUNNING", f"fworker.env.{WORKER_ENV_KEY}.host": host},
+            {"launch_id": 1, "fworker": 1},
+        )
+        if not _alive(int(launch["fworker"]["env"][WORKER_ENV_KEY]["pid"]))
+    ]
+    if dead:
+        collect(
+            launchpad.detect_lostruns(
+                expiration_secs=0, rerun=True, launch_query={"launch_id": {"$in": dead}}
+            )
+        )
+    expiration = RUN_EXPIRATION_SECS if lost_after_s is None else lost_after_s
+    collect(launchpad.detect_lostruns(expiration_secs=expiration, rerun=True))
+    recovery.lost_fw_ids.sort()
+    return recovery

@@ -4,13 +4,18 @@ Each worker runs one candidate's flow with ``run_locally`` against an in-memory 
 and hands back the raw documents; the parent writes them into the campaign's JobStore.
 Only the parent touches the persistent store, so a file-backed MontyStore is safe, and a
 crash or timeout in one candidate never loses another candidate's results: each flow's
-documents are written as soon as that flow finishes.
+documents are written as soon as that flow finishes. Workers exit when the parent dies
+(:func:`exit_with_parent`), so a killed ``sseflows screen`` leaves no idle processes.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -71,6 +76,43 @@ def _crash_doc(job: Job, error: str, key: str) -> dict[str, Any]:
         "completed_at": doc.created_at.isoformat(),
         "hosts": list(job.hosts),
     }
+
+
+def exit_with_parent(parent_pid: int, poll_s: float = 1.0) -> None:
+    """Make this (child) process exit when ``parent_pid``, its parent, dies.
+
+    On Linux the kernel sends SIGKILL at the parent's death (``prctl(PR_SET_PDEATHSIG)``);
+    elsewhere, or when that is unavailable, a daemon thread polls ``os.getppid()`` every
+    ``poll_s`` seconds. A parent that already died before this call ends the process now.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            pr_set_pdeathsig = 1
+            if libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0) == 0:
+                if os.getppid() != parent_pid:  # died before prctl took effect
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(poll_s)
+        os._exit(1)
+
+    if os.getppid() != parent_pid:
+        os._exit(1)
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """A process pool whose workers exit when this process dies (even by SIGKILL)."""
+    return ProcessPoolExecutor(
+        max_workers=workers, initializer=exit_with_parent, initargs=(os.getpid(),)
+    )
 
 
 def run_flow_in_memory(flow_dict: dict[str, Any], key: str = "") -> RawDocs:
@@ -160,7 +202,7 @@ def run_flows(
 
     broken: list[tuple[str, Flow | Job]] = []
     flows_by_key = dict(pending)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with worker_pool(workers) as pool:
         futures: dict[Future, str] = {
             pool.submit(run_flow_in_memory, f.as_dict(), k): k for k, f in pending
         }
@@ -178,7 +220,7 @@ def run_flows(
     # A killed worker breaks the whole pool: rerun the affected flows one per pool so
     # that only the flow that kills its process is lost, and say which one it was.
     for key, flow in broken:
-        with ProcessPoolExecutor(max_workers=1) as pool:
+        with worker_pool(1) as pool:
             try:
                 finish(key, pool.submit(run_flow_in_memory, flow.as_dict(), key).result())
             except BrokenProcessPool:

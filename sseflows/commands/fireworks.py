@@ -37,11 +37,52 @@ def worker(
     launchpad: Path | None = typer.Option(None, "--launchpad", help="launchpad.yaml."),
     nlaunches: int = typer.Option(0, "--nlaunches", help="0 = until no work is left."),
     launch_dir: Path = typer.Option(Path("."), "--launch-dir", help="Where to run."),
+    processes: int = typer.Option(
+        1, "--processes", "-n", min=1, help="Independent worker processes on this machine."
+    ),
+    recover: bool = typer.Option(
+        False,
+        "--recover",
+        help="First rerun Fireworks whose worker died (killed, node lost); completed ones "
+        "are kept.",
+    ),
+    lost_after: float | None = typer.Option(
+        None,
+        "--lost-after",
+        help="With --recover: a launch silent this many seconds is lost (default 4 h; "
+        "launches of dead workers on this host are lost at once).",
+    ),
+    recover_only: bool = typer.Option(
+        False, "--recover-only", help="Recover lost runs and exit without running."
+    ),
+    sleep: int = typer.Option(
+        5, "--sleep", help="Seconds between polls while Fireworks wait for others."
+    ),
 ) -> None:
     """Run ready Fireworks on this machine (what a cluster job script calls)."""
-    from sseflows.campaign.fireworks import launch_local_worker, load_launchpad
+    from sseflows.campaign.fireworks import (
+        launch_local_worker,
+        launch_workers,
+        load_launchpad,
+        recover_lost_runs,
+    )
 
-    launch_local_worker(load_launchpad(launchpad), nlaunches=nlaunches, launch_dir=launch_dir)
+    console = Console()
+    lpad = load_launchpad(launchpad)
+    if recover or recover_only:
+        recovery = recover_lost_runs(lpad, lost_after_s=lost_after)
+        ids = ", ".join(str(i) for i in recovery.lost_fw_ids) or "none"
+        console.print(f"recovered {len(recovery.lost_fw_ids)} lost Firework(s) to rerun: {ids}")
+        if recover_only:
+            return
+    if processes == 1:
+        launch_local_worker(lpad, nlaunches=nlaunches, launch_dir=launch_dir, sleep_time=sleep)
+        return
+    codes = launch_workers(processes, launchpad, nlaunches, launch_dir, sleep_time=sleep)
+    failed = [code for code in codes if code != 0]
+    if failed:
+        console.print(f"[red]{len(failed)} of {processes} worker process(es) failed[/red]")
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:
