@@ -76,3 +76,47 @@ def test_redact_hides_passwords_only() -> None:
     assert redact("/home/u/.sseflows/db") == "/home/u/.sseflows/db"
     assert redact("bad host mongodb://a:b@h/x here") == "bad host mongodb://a:***@h/x here"
     assert uri_hosts("mongodb://alice:s3cret@h1:1,h2:2/sse") == "h1:1,h2:2"
+
+
+CONCURRENT_WRITER = """
+import sys
+from sseflows.stores import build_job_store
+
+store = build_job_store(sys.argv[1])
+store.connect()
+tag = sys.argv[2]
+for i in range(int(sys.argv[3])):
+    store.docs_store.update([{"uuid": f"{tag}-{i}", "index": 1, "output": {"i": i}}],
+                            key=["uuid", "index"])
+    store.additional_stores["data"].update([{"blob_uuid": f"{tag}-{i}", "data": [i] * 20}],
+                                           key="blob_uuid")
+"""
+
+
+def test_concurrent_writers_lose_no_document(tmp_path: Path) -> None:
+    """Two processes writing many documents at once into one new file-backed JobStore (as
+    two FireWorks workers do): every document of both is there. Without the store's lock
+    one of them failed creating the database folder and its documents were lost."""
+    db = tmp_path / "db"
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", CONCURRENT_WRITER, str(db), tag, "150"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for tag in ("a", "b")
+    ]
+    try:
+        results = [w.communicate(timeout=600) for w in writers]
+    finally:
+        for w in writers:
+            if w.poll() is None:
+                w.kill()
+                w.wait()
+    assert [w.returncode for w in writers] == [0, 0], [err[-2000:] for _, err in results]
+    store = build_job_store(str(db))
+    store.connect()
+    uuids = {d["uuid"] for d in store.docs_store.query({}, properties=["uuid"])}
+    assert uuids == {f"{tag}-{i}" for tag in ("a", "b") for i in range(150)}
+    assert store.additional_stores["data"].count() == 300
