@@ -87,17 +87,20 @@ def local_md(
 
 def run_local_md(md: LocalMD, store_spec: str | None = None) -> ConductivityDoc | None:
     """Run ``md`` here, trajectories going to the store ``store_spec`` (None: the ``db``
-    setting); the conductivity document, or None when the analysis never ran."""
+    setting); the conductivity document, or None when the analysis never ran. A partially
+    occupied structure runs on its ordered approximant (:mod:`sseflows.flows.approximant`,
+    recorded in ``ConductivityDoc.approximant``)."""
     from jobflow import run_locally
 
+    from sseflows.flows.approximant import final_output
+    from sseflows.flows.tiers import make_tier_flow
     from sseflows.stores import build_job_store
 
-    flow = md.maker.make(md.candidate)
+    flow = make_tier_flow(md.maker, md.candidate)  # a disordered one: its approximant first
     responses = run_locally(
         flow, store=build_job_store(store_spec), ensure_success=False, log=False
     )
-    final = responses.get(flow.jobs[-1].uuid, {})
-    return final[1].output if 1 in final else None
+    return final_output(responses, flow.output)
 
 
 @dataclass
@@ -118,7 +121,9 @@ def write_aimd_inputs(structure_file: Path, outdir: Path, preset: str = "kang202
 
     Raises:
         ConfigurationError: an unknown preset.
-        CandidateError: the file cannot be read, holds no Li, or its supercell is too large.
+        CandidateError: the file cannot be read, holds no Li, cannot be ordered (a
+            partially occupied structure is replaced by its ordered approximant), or its
+            supercell is too large.
     """
     from sseflows.data.files import read_structure_file
     from sseflows.md.engines import get_protocol, md_supercell, write_vasp_md_inputs
@@ -132,6 +137,12 @@ def write_aimd_inputs(structure_file: Path, outdir: Path, preset: str = "kang202
     if structure is None:  # read_structure_file always sets it; for the type
         raise CandidateError(candidate.id, "has no structure")
     require_li(tuple(e.symbol for e in structure.composition.elements), candidate.id, "Li")
+    if not structure.is_ordered:  # the lowest-ML-energy ordered approximant, as the MD tier
+        from sseflows.flows.approximant import ordered_candidate
+        from sseflows.md.makers import MDArrheniusMaker
+
+        structure = ordered_candidate(MDArrheniusMaker(), candidate)[0].structure
+        assert structure is not None
     cell = md_supercell(
         structure,
         candidate.id,
