@@ -20,7 +20,7 @@ import os
 import re
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -154,6 +154,14 @@ class LockedMontyStore(MontyStore):
     def remove_docs(self, criteria: dict) -> None:
         with file_lock(self.lock_path):
             super().remove_docs(criteria)
+
+
+def store_write_lock(store: Store) -> AbstractContextManager[None]:
+    """The lock to hold while writing ``store`` directly (past ``update``): the lock file of
+    a :class:`LockedMontyStore`, nothing for the others (MongoDB serialises writers)."""
+    if isinstance(store, LockedMontyStore):
+        return file_lock(store.lock_path)
+    return nullcontext()
 
 
 def build_store(collection: str, spec: str | None = None) -> Store:

@@ -18,7 +18,7 @@ from monty.json import jsanitize
 from pymatgen.core import Composition, Structure
 
 from sseflows.core.label import Label
-from sseflows.stores import LABELS_COLLECTION, build_store
+from sseflows.stores import LABELS_COLLECTION, build_store, store_write_lock
 
 KEY = "label_id"
 FORMULA_KEY = "formula_key"
@@ -91,9 +91,10 @@ class LabelStore:
             # MontyStore.update replaces one document at a time and each replace scans the
             # collection: 1,285 labels took 280 s. Delete + insert_many is one pass each.
             collection = store._collection
-            if store.count() > 0:  # montydb cannot delete from a database never written
-                collection.delete_many({KEY: {"$in": [d[KEY] for d in docs]}})
-            collection.insert_many([jsanitize(d, allow_bson=True) for d in docs])
+            with store_write_lock(store):  # other processes may write the same files
+                if store.count() > 0:  # montydb cannot delete from a database never written
+                    collection.delete_many({KEY: {"$in": [d[KEY] for d in docs]}})
+                collection.insert_many([jsanitize(d, allow_bson=True) for d in docs])
         else:
             store.update(docs, key=KEY)
         return len(docs)
