@@ -20,7 +20,11 @@ from sseflows.core.label import Label
 from sseflows.data.label_sources import import_laskowski, import_obelix
 from sseflows.data.label_store import open_label_store
 from sseflows.data.readers import read_candidates
-from sseflows.rank.descriptors.base import Representation, representation_from_name
+from sseflows.rank.descriptors.base import (
+    FeatureInput,
+    Representation,
+    representation_from_name,
+)
 from sseflows.rank.estimators import estimator_from_name
 from sseflows.rank.evaluate import evaluate
 from sseflows.rank.maker import candidate_input, order_records
@@ -130,16 +134,21 @@ def train(
     threshold_s_per_cm: float = DEFAULT_THRESHOLD_S_PER_CM,
     pool_paths: Sequence[Path] = (),
     model_settings: dict[str, Any] | None = None,
+    representation_settings: dict[str, Any] | None = None,
+    pool_inputs: Sequence[FeatureInput] = (),
 ) -> TrainSummary:
-    """Train a ranking model on a label source and save it to ``out`` (skops + JSON)."""
+    """Train a ranking model on a label source and save it to ``out`` (skops + JSON).
+
+    ``pool_paths`` or ``pool_inputs`` are the unlabelled pool the ``clusters`` model
+    clusters with the labels; ``representation_settings`` the representation's settings."""
     table = training_table(source, labels_path, store_spec, threshold_s_per_cm)
-    pool = []
+    pool = list(pool_inputs)
     if pool_paths:
-        pool = [candidate_input(c) for c in read_candidates(pool_paths).candidates]
+        pool += [candidate_input(c) for c in read_candidates(pool_paths).candidates]
     try:
         fitted = train_rank_model(
             table,
-            representation(representation_name),
+            representation(representation_name, **(representation_settings or {})),
             model=model,
             model_settings=model_settings,
             pool=pool,

@@ -1,6 +1,9 @@
 """Run a whole campaign of a ``workflows/*.yaml`` spec, stage by stage, resumable.
 
-1. Screening (MP and BVSE gates) for every candidate, in parallel.
+0. The ranking stage (``rank:``), when the spec has one: the pool is ranked with the model
+   and only its survivors go on (``rank.stage: first``), or the survivors of the gates are
+   ranked and only the ranking's survivors reach the expensive tiers (``after_gates``).
+1. Screening (MP gate, filters, BVSE gate) for every candidate, in parallel.
 2. The ``neb.top_k`` BVSE survivors with the lowest barrier (on the hull if the spec says
    so) go through the NEB tier; the ``md.top_k`` best go through the MD tier.
 3. Completed NEB barriers and MD conductivities go into the label store.
@@ -23,9 +26,11 @@ from sseflows.campaign.inputs import require_existing
 from sseflows.campaign.local import FlowRun, run_flows
 from sseflows.campaign.neb import neb_maker
 from sseflows.campaign.plan import plan_flows, stored_docs_by_key
+from sseflows.campaign.rank_stage import RankStageReport, resolve_rank_model, run_rank_stage
 from sseflows.campaign.results import latest_by_candidate
 from sseflows.campaign.screen import ScreenReport, screen_candidates
-from sseflows.campaign.spec import CampaignSpec, load_campaign_spec
+from sseflows.campaign.spec import CampaignSpec, RankSpec, load_campaign_spec
+from sseflows.core.documents import PROCEEDS
 from sseflows.core.maker import TierMaker
 from sseflows.core.overrides import apply_overrides
 from sseflows.data.label_store import open_label_store
@@ -33,6 +38,7 @@ from sseflows.data.readers import CandidateSet, read_candidates
 from sseflows.flows.screening import ScreeningFlowMaker
 from sseflows.flows.tiers import make_tier_flow
 from sseflows.gates.bvse.maker import BVSEGateMaker
+from sseflows.gates.filters.maker import FiltersMaker
 from sseflows.gates.mp.maker import MPGateMaker
 from sseflows.rank.selection import RANKERS, select_top_k
 from sseflows.settings import load_settings
@@ -56,6 +62,10 @@ class CampaignMakers:
     md_top_k: int = 0
     neb_ranker: str | None = None
     md_ranker: str | None = None
+    rank: RankSpec | None = None
+    """The ranking stage's settings (None: no ranking stage)."""
+    rank_model_path: str | None = None
+    """The model file the ranking stage uses (:func:`resolve_rank_model`)."""
 
     @classmethod
     def from_spec(
@@ -68,13 +78,17 @@ class CampaignMakers:
         """Makers for ``spec``; ``neb_engine`` and ``min_length`` override the spec."""
         gates = spec.gates
         mp = {"snapshot": snapshot} | (gates.mp.model_dump(exclude_none=True) if gates.mp else {})
+        filters = None
+        if spec.filters is not None and spec.filters.active:
+            filters = FiltersMaker(snapshot=snapshot, **spec.filters.model_dump())
         screening = ScreeningFlowMaker(
             mp_gate=apply_overrides(MPGateMaker(), mp) if gates.mp else None,
             bvse_gate=apply_overrides(BVSEGateMaker(), gates.bvse.model_dump(exclude_none=True))
             if gates.bvse
             else None,
+            filters=filters,
         )
-        makers = cls(screening=screening)
+        makers = cls(screening=screening, rank=spec.rank)
         if spec.neb is not None:
             makers.neb = neb_maker(
                 neb_engine or spec.neb.engine,
@@ -104,6 +118,20 @@ class CampaignReport:
     selected: dict[str, list[str]] = field(default_factory=dict)
     tiers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     n_labels: int = 0
+    rank: RankStageReport | None = None
+    rank_stage: str = "first"
+
+    @property
+    def funnel(self) -> dict[str, int]:
+        """Candidates left after each stage, in the order the campaign ran them."""
+        if self.rank is None:
+            return dict(self.screen.funnel)
+        label = f"ranking ({self.rank.criteria}; model {self.rank.model_version})"
+        if self.rank_stage == "first":
+            total = len(self.rank.docs) + sum("input" in t for t in self.screen.tier_docs.values())
+            screened = {k: v for k, v in self.screen.funnel.items() if k != "candidates"}
+            return {"candidates": total, label: len(self.rank.kept), **screened}
+        return {**self.screen.funnel, label: len(self.rank.kept)}
 
 
 def tier_records(docs: dict[str, dict], keys: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -168,12 +196,39 @@ def run_campaign(
     label_store: Any | None = None,
     on_done: Callable[[FlowRun], None] | None = None,
 ) -> CampaignReport:
-    """Screening, selection, NEB and MD tiers, then feedback into ``label_store``."""
+    """Ranking, screening, selection, NEB and MD tiers, then feedback into ``label_store``.
+
+    With a ranking stage (``makers.rank`` and ``makers.rank_model_path``), ``first`` ranks
+    the pool and screens only its survivors; ``after_gates`` ranks the survivors of the
+    gates and lets only the ranking's survivors reach the expensive tiers."""
+    ranking = makers.rank if makers.rank_model_path else None
+    rank_report = None
+    if ranking is not None and ranking.stage == "first":
+        rank_report = run_rank_stage(
+            ranking, Path(str(makers.rank_model_path)), candidate_set.candidates, store, fresh
+        )
+        kept = set(rank_report.kept)
+        candidate_set = replace(
+            candidate_set, candidates=[c for c in candidate_set.candidates if c.id in kept]
+        )
     screen = screen_candidates(
         candidate_set, store, maker=makers.screening, workers=workers, fresh=fresh,
         on_done=on_done,
     )  # fmt: skip
-    report = CampaignReport(screen=screen)
+    report = CampaignReport(screen=screen, rank=rank_report)
+    if ranking is not None and ranking.stage == "after_gates":
+        passed = {
+            cid
+            for cid, tiers in screen.tier_docs.items()
+            if tiers and all(d.get("status") in PROCEEDS for d in tiers.values())
+        }
+        survivors = [c for c in candidate_set.candidates if c.id in passed]
+        report.rank = run_rank_stage(
+            ranking, Path(str(makers.rank_model_path)), survivors, store, fresh
+        )
+        report.rank_stage = "after_gates"
+        kept = set(report.rank.kept)
+        screen = replace(screen, tier_docs={c: d for c, d in screen.tier_docs.items() if c in kept})
     default = "lowest_bvse_barrier" if makers.screening.bvse_gate is not None else "lowest_e_hull"
     for tier, maker, k, zero, keys, ranker in (
         ("neb", makers.neb, makers.neb_top_k, makers.require_e_hull_zero, NEB_RECORD_KEYS,
@@ -205,13 +260,15 @@ def run_campaign_spec(
     neb_top_k: int | None = None,
     md_top_k: int | None = None,
     fresh: bool = False,
+    models_dir: Path | None = None,
 ) -> CampaignReport:
     """Run the campaign of the spec at ``spec_path`` on the candidates of ``paths`` and
     ``candidates_csv``, in the store ``store_spec`` (None: the ``db`` setting), feeding
     computed labels into that store's label store.
 
     ``neb_engine``, ``min_length`` (Å), ``neb_top_k`` and ``md_top_k`` override the spec
-    when given.
+    when given. A ranking model the spec trains is kept in ``models_dir`` (default
+    ``~/.sseflows/models``).
 
     Raises:
         ConfigurationError: a bad spec, a missing input path, an unusable store.
@@ -225,6 +282,9 @@ def run_campaign_spec(
         makers = replace(makers, md_top_k=md_top_k)
     require_existing(paths)
     candidate_set = read_candidates(paths, csv=candidates_csv)
+    if spec.rank is not None:
+        model = resolve_rank_model(spec.rank, models_dir, settings.db, candidate_set.candidates)
+        makers = replace(makers, rank_model_path=str(model))
     store = build_job_store(settings.db)
     store.connect()
     with open_label_store(settings.db) as labels:

@@ -1,15 +1,28 @@
 """Campaign specifications (``workflows/*.yaml``): which tiers, with which thresholds.
 
-A spec encodes a published funnel so that a campaign is reproducible from one file:
+A spec encodes a published funnel so that a campaign is reproducible from one file; every
+stage is a typed field and an unknown key is an error:
 
 .. code-block:: yaml
 
-    name: laskowski2023
-    reference: Laskowski et al., Energy Environ. Sci. 2023
+    name: kang
+    reference: Kang et al.
+    rank:                       # the ranking stage (sseflows.rank)
+      train: {source: store, model: kang, threshold_s_per_cm: 1.0e-4}
+      representation: magpie
+      superionic_all_runs: true # or p_min / top_n / clusters / novelty_filter
+      stage: after_gates        # or first (the default): rank the pool before any gate
+    filters: {no_transition_metals: true, e_hull_zero: true, oxidation_limit_min_v: 3.7}
     gates:
-      mp: {e_hull_max_ev_per_atom: 0.07, band_gap_min_ev: 1.0}
-      bvse: {ea_max_ev: 0.6, dimension: auto}
-    neb: {engine: qe, top_k: 10, require_e_hull_zero: true, min_length: 10.0}
+      mp: {band_gap_min_ev: 1.0}
+      bvse: null
+    md: {engine: vasp, temperatures_k: [600, 800, 1000, 1200], top_k: 10}
+
+The order a campaign runs them in is :meth:`CampaignSpec.stages`: the ranking stage first
+(``rank.stage: first``) or after the cheap gates (``after_gates``, the order of Kang et al.
+and McHaffie et al.), the MP gate, the filters, the BVSE gate, then NEB and MD. Every cheap
+criterion judges one candidate alone, so the survivors of these stages do not depend on
+their order; only the counts per stage do.
 """
 
 from __future__ import annotations
@@ -18,7 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sseflows.core.errors import ConfigurationError
 
@@ -79,16 +92,114 @@ class MDSpec(_Strict):
     """How the top_k are chosen, as for the NEB tier."""
 
 
+class FiltersSpec(_Strict):
+    """Kang et al.'s filters, run after the MP gate (:mod:`sseflows.gates.filters`)."""
+
+    no_transition_metals: bool = False
+    """Drop compositions holding a transition metal (pymatgen's ``is_transition_metal``)."""
+    e_hull_zero: bool = False
+    """Keep only candidates on the hull: |E_hull| <= ``e_hull_zero_tol_ev_per_atom``."""
+    e_hull_zero_tol_ev_per_atom: float = Field(default=1e-6, ge=0)
+    """Tolerance of E_hull = 0, eV/atom (MP stores exactly 0 for hull phases)."""
+    oxidation_limit_min_v: float | None = None
+    """Keep oxidation limits above this, V vs Li/Li⁺ (Kang et al.: 3.7); None: off."""
+    missing_policy: Literal["keep", "drop"] = "keep"
+    """An unknown E_hull or oxidation limit (no entries for the chemical system): keep the
+    candidate as ``unknown`` or drop it; the reason says which."""
+
+    @property
+    def active(self) -> bool:
+        """True when any filter is on."""
+        return (
+            self.no_transition_metals or self.e_hull_zero or self.oxidation_limit_min_v is not None
+        )
+
+
+class RankTrainSpec(_Strict):
+    """Train the ranking model from labels when the campaign starts (``sseflows rank
+    train``); the model is saved under the store's folder and reused while the labels and
+    settings stay the same."""
+
+    source: Literal["store", "obelix", "laskowski"] = "store"
+    labels_path: str | None = None
+    """File or folder of a published label set (relative paths: to the spec's folder)."""
+    model: Literal["ensemble", "kang", "clusters"] = "ensemble"
+    model_settings: dict[str, float | int | str | bool] = Field(default_factory=dict)
+    """Overrides of the estimator's defaults (e.g. ``n_members``, ``n_runs``, ``depth``)."""
+    threshold_s_per_cm: float = Field(default=1e-4, gt=0)
+    """σ_RT at or above which a label counts as superionic, S/cm."""
+
+
+class RankSpec(_Strict):
+    """The ranking stage (:mod:`sseflows.rank`): which model, and who survives.
+
+    Survivors are the completed candidates that pass every criterion set: Kang's
+    unanimity (``superionic_all_runs``), ``p_min``, Laskowski's cluster selection
+    (``clusters``), McHaffie's novelty filter (``novelty_filter``: drop compositions within
+    5 % of a training composition), then the ``top_n`` best by ``order_by``.
+    """
+
+    model_path: str | None = None
+    """A saved model (``sseflows rank train --out``); relative paths: to the spec's folder."""
+    train: RankTrainSpec | None = None
+    representation: str = "magpie"
+    """Representation of a trained model (:mod:`sseflows.rank.descriptors`)."""
+    representation_settings: dict[str, float | int | str] = Field(default_factory=dict)
+    """Its settings (e.g. SOAP's ``r_cut``, ``n_max``, ``l_max``); unset ones: defaults."""
+    order_by: Literal["p_superionic", "log10_sigma"] = "p_superionic"
+    top_n: int | None = Field(default=None, ge=1)
+    p_min: float | None = Field(default=None, ge=0, le=1)
+    """Keep P(superionic) >= this (McHaffie et al.: 0.5)."""
+    superionic_all_runs: bool = False
+    """Keep only candidates every run of the ``kang`` model calls superionic."""
+    clusters: bool = False
+    """Keep only candidates in selected clusters (``clusters`` model, Laskowski 2023)."""
+    novelty_filter: bool = False
+    """Drop candidates within 5 % of a training composition (McHaffie et al.)."""
+    stage: Literal["first", "after_gates"] = "first"
+    """Rank the whole pool before any gate, or only the survivors of the cheap gates."""
+
+    @model_validator(mode="after")
+    def _one_model(self) -> RankSpec:
+        if (self.model_path is None) == (self.train is None):
+            raise ValueError("give exactly one of 'model_path' and 'train'")
+        if self.clusters and self.train is not None and self.train.model != "clusters":
+            raise ValueError("'clusters: true' needs the 'clusters' model")
+        if self.superionic_all_runs and self.train is not None and self.train.model != "kang":
+            raise ValueError("'superionic_all_runs: true' needs the 'kang' model")
+        return self
+
+
 class CampaignSpec(_Strict):
     """One campaign, as written in ``workflows/<name>.yaml``."""
 
     name: str
     reference: str = ""
     description: str = ""
+    rank: RankSpec | None = None
+    filters: FiltersSpec | None = None
     gates: GatesSpec = Field(default_factory=GatesSpec)
     neb: NebSpec | None = None
     md: MDSpec | None = None
-    notes: dict[str, Any] = Field(default_factory=dict)
+
+    def stages(self) -> list[tuple[str, dict[str, Any]]]:
+        """The stages in the order a campaign runs them, each with its set thresholds."""
+        order: list[tuple[str, dict[str, Any]]] = []
+        rank = ("rank", self.rank.model_dump(exclude_none=True)) if self.rank else None
+        if rank and self.rank is not None and self.rank.stage == "first":
+            order.append(rank)
+        if self.gates.mp is not None:
+            order.append(("mp", self.gates.mp.model_dump(exclude_none=True)))
+        if self.filters is not None and self.filters.active:
+            order.append(("filters", self.filters.model_dump(exclude_none=True)))
+        if self.gates.bvse is not None:
+            order.append(("bvse", self.gates.bvse.model_dump(exclude_none=True)))
+        if rank and self.rank is not None and self.rank.stage == "after_gates":
+            order.append(rank)
+        for tier, spec in (("neb", self.neb), ("md", self.md)):
+            if spec is not None:
+                order.append((tier, spec.model_dump(exclude_none=True)))
+        return order
 
 
 def load_campaign_spec(path: str | Path) -> CampaignSpec:
@@ -103,10 +214,29 @@ def load_campaign_spec(path: str | Path) -> CampaignSpec:
             f"Campaign specification {path} is not valid YAML: {exc}."
         ) from exc
     try:
-        return CampaignSpec.model_validate(raw)
+        spec = resolve_spec_paths(CampaignSpec.model_validate(raw), path.parent)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
+        message = str(first["msg"]).removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            message = "unknown key (check its spelling and the fields in sseflows.campaign.spec)"
         raise ConfigurationError(
-            f"Campaign specification {path} is invalid at '{where}': {first['msg']}."
+            f"Campaign specification {path} is invalid at '{where}': {message}."
         ) from exc
+    return spec
+
+
+def resolve_spec_paths(spec: CampaignSpec, folder: Path) -> CampaignSpec:
+    """``spec`` with the rank stage's relative paths made relative to ``folder``."""
+    rank = spec.rank
+    if rank is None:
+        return spec
+    updates: dict[str, Any] = {}
+    if rank.model_path and not Path(rank.model_path).expanduser().is_absolute():
+        updates["model_path"] = str(folder / rank.model_path)
+    if rank.train and rank.train.labels_path:
+        labels = Path(rank.train.labels_path).expanduser()
+        if not labels.is_absolute():
+            updates["train"] = rank.train.model_copy(update={"labels_path": str(folder / labels)})
+    return spec.model_copy(update={"rank": rank.model_copy(update=updates)})

@@ -16,6 +16,13 @@ Sources answer two questions, ``by_id(mp_id)`` and ``by_formula(reduced_formula)
   :data:`UNREACHABLE` (compute nodes have no network).
 * :class:`ChainSource` — several sources in order; the first one that answers wins.
 
+Sources may also answer ``entries_in_chemsys(chemsys)`` with the MP computed entries of a
+chemical system and its subsystems (the phase diagram of the oxidation-limit filter,
+:mod:`sseflows.gates.filters`): the live API through mp-api's ``get_entries_in_chemsys``,
+a snapshot from its entries collection (:data:`MP_ENTRIES_COLLECTION`; in a JSON snapshot
+the ``entries`` mapping ``{chemsys: [entry dicts]}``). A snapshot written before entries
+existed still loads; it simply answers no chemical system.
+
 Units: ``energy_above_hull`` in eV/atom, ``band_gap`` in eV (as in MP documents).
 """
 
@@ -32,8 +39,10 @@ from urllib.parse import urlparse
 
 from maggma.core import Store
 from maggma.stores import MemoryStore
+from monty.json import MontyDecoder
 from pydantic import BaseModel, ConfigDict, Field
 from pymatgen.core import Composition, Structure
+from pymatgen.entries.computed_entries import ComputedEntry
 
 from sseflows.core.errors import ConfigurationError
 from sseflows.settings import load_settings
@@ -43,6 +52,9 @@ logger = logging.getLogger(__name__)
 
 UNREACHABLE = "Materials Project API unreachable"
 """What a candidate's reason says when the live API was configured but could not be used."""
+
+MP_ENTRIES_COLLECTION = f"{MP_SNAPSHOT_COLLECTION}_entries"
+"""Collection of a store snapshot holding ``{"chemsys": "Li-P-S", "entries": [...]}``."""
 
 SUMMARY_FIELDS: tuple[str, ...] = (
     "material_id",
@@ -165,13 +177,17 @@ class SnapshotSource:
 
     Args:
         store: Any maggma store holding snapshot-shaped documents; connected on first use.
+        entries_store: Store of computed entries per chemical system (None: the snapshot
+            holds no entries, as snapshots written before entries existed).
     """
 
     name = "snapshot"
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, entries_store: Store | None = None) -> None:
         self.store = store
+        self.entries_store = entries_store
         self._connected = False
+        self._entries_connected = False
 
     def _query(self, criteria: dict[str, Any]) -> list[MPEntry]:
         if not self._connected:
@@ -187,6 +203,43 @@ class SnapshotSource:
     def by_formula(self, reduced_formula: str) -> list[MPEntry]:
         """Snapshot documents whose ``formula_pretty`` is ``reduced_formula``."""
         return self._query({"formula_pretty": reduced_formula})
+
+    def entries_in_chemsys(self, chemsys: str) -> list[ComputedEntry] | None:
+        """The stored entries of ``chemsys`` (``Li-S``) and its subsystems, taken from the
+        document of that system or of any stored system containing it; None when none."""
+        if self.entries_store is None:
+            return None
+        if not self._entries_connected:
+            self.entries_store.connect()
+            self._entries_connected = True
+        wanted = set(chemsys.split("-"))
+        for doc in self.entries_store.query(criteria={}, properties=["chemsys", "entries"]):
+            if wanted <= set(str(doc["chemsys"]).split("-")):
+                entries = decode_entries(doc["entries"])
+                return [e for e in entries if {el.symbol for el in e.composition} <= wanted]
+        return None
+
+
+def decode_entries(raw: Sequence[dict[str, Any]]) -> list[ComputedEntry]:
+    """Computed entries from their ``as_dict()`` form (what a snapshot stores)."""
+    return [MontyDecoder().process_decoded(dict(d)) for d in raw]
+
+
+def chemsys_key(chemsys: str) -> str:
+    """``chemsys`` with its elements sorted (``S-Li`` → ``Li-S``), as snapshots key it."""
+    return "-".join(sorted(el.strip() for el in chemsys.split("-") if el.strip()))
+
+
+def entries_in_chemsys(source: Any, chemsys: str) -> tuple[list[ComputedEntry], str] | None:
+    """The entries of ``chemsys`` from ``source`` and the name of the source that had them,
+    or None when it has none (sources without entry support answer None)."""
+    ask = getattr(source, "entries_in_chemsys", None)
+    if ask is None:
+        return None
+    if isinstance(source, ChainSource):
+        return source.entries_with_source(chemsys_key(chemsys))
+    found = ask(chemsys_key(chemsys))
+    return None if found is None else (found, source.name)
 
 
 def _mp_rester(api_key: str, endpoint: str | None = None) -> Any:
@@ -269,6 +322,7 @@ class LiveSource:
         self.unavailable: list[str] = []
         self._rester: Any = None
         self._cache: dict[tuple[str, str], list[MPEntry]] = {}
+        self._entries: dict[str, list[ComputedEntry]] = {}
 
     def __repr__(self) -> str:
         return f"LiveSource(endpoint={self.endpoint!r})"  # never the key
@@ -300,6 +354,22 @@ class LiveSource:
     def by_formula(self, reduced_formula: str) -> list[MPEntry]:
         """All live summary documents with this reduced formula."""
         return self._search("formula", _api_formula(reduced_formula))
+
+    def entries_in_chemsys(self, chemsys: str) -> list[ComputedEntry] | None:
+        """mp-api's ``get_entries_in_chemsys`` (MP2020-corrected); None once unreachable."""
+        if self.unavailable:
+            return None
+        if chemsys not in self._entries:
+            try:
+                if self._rester is None:
+                    self._rester = _mp_rester(self.api_key, self.endpoint)
+                self._entries[chemsys] = list(
+                    self._rester.get_entries_in_chemsys(chemsys.split("-"))
+                )
+            except _live_errors():
+                self.unavailable = [UNREACHABLE]
+                return None
+        return self._entries[chemsys] or None
 
 
 class ChainSource:
@@ -340,6 +410,21 @@ class ChainSource:
                 return entries
         return []
 
+    def entries_with_source(self, chemsys: str) -> tuple[list[ComputedEntry], str] | None:
+        """The computed entries of ``chemsys`` from the live API first (the newest data),
+        else the first snapshot holding them, with that source's name; None when none."""
+        ordered = sorted(self.sources, key=lambda s: s.name != "live")
+        for source in ordered:
+            found = entries_in_chemsys(source, chemsys)
+            if found is not None:
+                return found
+        return None
+
+    def entries_in_chemsys(self, chemsys: str) -> list[ComputedEntry] | None:
+        """The computed entries of ``chemsys`` (:meth:`entries_with_source`)."""
+        found = self.entries_with_source(chemsys)
+        return None if found is None else found[0]
+
 
 def read_snapshot_json(path: str | Path) -> list[dict[str, Any]]:
     """Snapshot documents from a JSON file: a list of docs, or ``{"docs": [...], ...}``."""
@@ -359,12 +444,54 @@ def read_snapshot_json(path: str | Path) -> list[dict[str, Any]]:
     return [summary_doc(doc) for doc in docs]
 
 
-def write_snapshot_json(docs: Sequence[dict[str, Any]], path: str | Path) -> Path:
-    """Write snapshot documents as a JSON list that :func:`open_snapshot` reads back."""
+def read_snapshot_entries_json(path: str | Path) -> dict[str, list[dict[str, Any]]]:
+    """The ``entries`` mapping ``{chemsys: [entry dicts]}`` of a JSON snapshot; empty for a
+    snapshot without one (a plain list, or written before entries existed)."""
+    try:
+        loaded = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigurationError(f"MP snapshot file {path} cannot be read: {exc}.") from exc
+    entries = loaded.get("entries") if isinstance(loaded, dict) else None
+    if entries is None:
+        return {}
+    if not isinstance(entries, dict) or not all(isinstance(v, list) for v in entries.values()):
+        raise ConfigurationError(
+            f"MP snapshot file {path} has an 'entries' field that is not a mapping of "
+            "chemical systems to lists of entries."
+        )
+    return {chemsys_key(k): v for k, v in entries.items()}
+
+
+def write_snapshot_json(
+    docs: Sequence[dict[str, Any]],
+    path: str | Path,
+    entries: dict[str, list[dict[str, Any]]] | None = None,
+) -> Path:
+    """Write snapshot documents that :func:`open_snapshot` reads back: a JSON list, or with
+    ``entries`` (``{chemsys: [entry dicts]}``) a mapping ``{"docs": [...], "entries": {...}}``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps([summary_doc(doc) for doc in docs], indent=1) + "\n")
+    summary = [summary_doc(doc) for doc in docs]
+    payload: Any = {"docs": summary, "entries": entries} if entries else summary
+    path.write_text(json.dumps(payload, indent=1) + "\n")
     return path
+
+
+def open_snapshot_entries(spec: str) -> Store | None:
+    """The entries store of the snapshot ``spec``, connected; None for a JSON snapshot
+    without entries."""
+    path = Path(spec).expanduser()
+    if path.suffix.lower() == ".json" or path.is_file():
+        entries = read_snapshot_entries_json(path) if path.is_file() else {}
+        if not entries:
+            return None
+        store: Store = MemoryStore(collection_name=MP_ENTRIES_COLLECTION)
+        store.connect()
+        store.update([{"chemsys": k, "entries": v} for k, v in entries.items()], key="chemsys")
+        return store
+    store = build_store(MP_ENTRIES_COLLECTION, spec)
+    store.connect()
+    return store
 
 
 def open_snapshot(spec: str) -> Store:
@@ -404,7 +531,7 @@ def build_mp_source(
     sources: list[MPSource] = []
     unavailable: list[str] = []
     if snapshot:
-        sources.append(SnapshotSource(open_snapshot(snapshot)))
+        sources.append(SnapshotSource(open_snapshot(snapshot), open_snapshot_entries(snapshot)))
     if use_live and api_key:
         if live_api_problem(settings.mp_api_endpoint, settings.service_timeout_s) is None:
             sources.append(LiveSource(api_key, settings.mp_api_endpoint))
@@ -443,3 +570,35 @@ def fill_snapshot(
     if docs:
         store.update(list(docs.values()), key="material_id")
     return len(docs)
+
+
+def fill_snapshot_entries(store: Store, api_key: str, chemsys: Sequence[str]) -> int:
+    """Download the computed entries of each chemical system in ``chemsys`` (and its
+    subsystems, mp-api's ``get_entries_in_chemsys``) into ``store``, one document
+    ``{"chemsys", "entries"}`` per system; returns the number of entries written.
+
+    Raises :class:`ConfigurationError` without a key or when the API cannot be used.
+    """
+    if not api_key:
+        raise ConfigurationError(
+            "MP_API_KEY is not set, so the Materials Project cannot be queried."
+        )
+    settings = load_settings()
+    problem = live_api_problem(settings.mp_api_endpoint, settings.service_timeout_s)
+    if problem is not None:
+        raise ConfigurationError(f"{problem}, so no snapshot can be downloaded.")
+    rester = _mp_rester(api_key, settings.mp_api_endpoint)
+    docs = []
+    for system in dict.fromkeys(chemsys_key(c) for c in chemsys):
+        try:
+            entries = rester.get_entries_in_chemsys(system.split("-"))
+        except _live_errors() as exc:
+            raise ConfigurationError(
+                f"The Materials Project API request for the entries of {system} failed "
+                f"({exc}); check MP_API_KEY and the network."
+            ) from exc
+        docs.append({"chemsys": system, "entries": [e.as_dict() for e in entries]})
+    store.connect()
+    if docs:
+        store.update(docs, key="chemsys")
+    return sum(len(d["entries"]) for d in docs)
