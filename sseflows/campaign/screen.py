@@ -61,13 +61,16 @@ def _funnel(records: list[dict[str, Any]], tier_docs: dict[str, dict[str, dict]]
     ids = [r["id"] for r in records]
     readable = [c for c in ids if "input" not in tier_docs.get(c, {})]
     after_mp = [c for c in readable if passed(c, "mp")]
-    after_bvse = [c for c in after_mp if passed(c, "bvse")]
-    return {
+    funnel = {
         "candidates": len(ids),
         "readable": len(readable),
         "MP gate (E_hull, E_g)": len(after_mp),
-        "BVSE gate (E_a)": len(after_bvse),
     }
+    if any("filters" in tier_docs.get(c, {}) for c in after_mp):
+        after_mp = [c for c in after_mp if passed(c, "filters")]
+        funnel["filters (no TM, E_hull = 0, oxidation limit)"] = len(after_mp)
+    funnel["BVSE gate (E_a)"] = len([c for c in after_mp if passed(c, "bvse")])
+    return funnel
 
 
 def screen_candidates(
