@@ -24,7 +24,7 @@ def test_laskowski_funnel_thresholds() -> None:
 def test_kang_aimd_protocol() -> None:
     spec = load_campaign_spec(WORKFLOWS / "kang.yaml")
     assert spec.gates.bvse is None
-    assert spec.gates.mp.e_hull_max_ev_per_atom == 0.0
+    assert spec.gates.mp.e_hull_max_ev_per_atom == float("inf")  # E_hull = 0 is a filter
     assert spec.md.temperatures_k == [600, 800, 1000, 1200]
     assert (spec.md.equilibration_steps, spec.md.production_steps) == (3000, 10000)
     assert spec.md.timestep_fs == 2.0
@@ -42,3 +42,67 @@ def test_typo_is_one_clear_sentence(tmp_path: Path) -> None:
         load_campaign_spec(bad)
     with pytest.raises(ConfigurationError, match="does not exist"):
         load_campaign_spec(tmp_path / "missing.yaml")
+
+
+def _stage_names(name: str) -> list[str]:
+    return [stage for stage, _ in load_campaign_spec(WORKFLOWS / f"{name}.yaml").stages()]
+
+
+def test_kang_funnel_in_order() -> None:
+    """No TM -> E_g >= 1 eV -> E_hull = 0 -> oxidation limit > 3.7 V -> unanimous GB and
+    LightGBM over 100 runs -> AIMD."""
+    spec = load_campaign_spec(WORKFLOWS / "kang.yaml")
+    assert _stage_names("kang") == ["mp", "filters", "rank", "md"]
+    assert spec.gates.mp.band_gap_min_ev == 1.0
+    f = spec.filters
+    assert f.no_transition_metals and f.e_hull_zero and f.oxidation_limit_min_v == 3.7
+    assert f.e_hull_zero_tol_ev_per_atom <= 1e-6
+    rank = spec.rank
+    assert rank.train.model == "kang" and rank.train.model_settings["n_runs"] == 100
+    assert rank.train.threshold_s_per_cm == 1e-4 and rank.representation == "magpie"
+    assert rank.superionic_all_runs and rank.stage == "after_gates"
+
+
+def test_mchaffie_funnel_in_order() -> None:
+    """E_g > 1 eV -> classifier P >= 0.5 -> novelty filter (5 %)."""
+    spec = load_campaign_spec(WORKFLOWS / "mchaffie2025.yaml")
+    assert _stage_names("mchaffie2025") == ["mp", "rank"]
+    assert spec.gates.mp.band_gap_min_ev == 1.0 and spec.gates.bvse is None
+    assert spec.rank.p_min == 0.5 and spec.rank.novelty_filter
+    assert spec.rank.train.threshold_s_per_cm == 1e-4
+
+
+def test_laskowski_funnel_in_order() -> None:
+    """Cluster selection -> E_hull <= 70 meV, E_g >= 1 eV -> BVSE E_a < 0.6 eV -> NEB."""
+    spec = load_campaign_spec(WORKFLOWS / "laskowski2023.yaml")
+    assert _stage_names("laskowski2023") == ["rank", "mp", "bvse", "neb"]
+    assert spec.rank.clusters and spec.rank.train.model == "clusters"
+    assert spec.rank.train.threshold_s_per_cm == 1e-5 and spec.rank.representation == "soap"
+    assert spec.rank.representation_settings["scheme"] == "substituted-noli"  # CAN
+
+
+def test_no_notes_and_unknown_keys_are_one_sentence(tmp_path: Path) -> None:
+    for path in WORKFLOWS.glob("*.yaml"):
+        assert "notes" not in path.read_text()
+    for text, where in [
+        ("name: x\nnotes: {a: 1}\n", "notes"),
+        ("name: x\nfilters: {no_tm: true}\n", "filters.no_tm"),
+        ("name: x\nrank: {model_path: m.skops, topn: 3}\n", "rank.topn"),
+    ]:
+        bad = tmp_path / "bad.yaml"
+        bad.write_text(text)
+        with pytest.raises(ConfigurationError) as err:
+            load_campaign_spec(bad)
+        message = str(err.value)
+        assert f"invalid at '{where}': unknown key" in message
+        assert message.endswith(".") and message.count(". ") == 0
+
+
+def test_rank_needs_exactly_one_model(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nrank: {top_n: 3}\n")
+    with pytest.raises(ConfigurationError, match="exactly one of 'model_path' and 'train'"):
+        load_campaign_spec(bad)
+    bad.write_text("name: x\nrank: {train: {model: ensemble}, superionic_all_runs: true}\n")
+    with pytest.raises(ConfigurationError, match="needs the 'kang' model"):
+        load_campaign_spec(bad)

@@ -121,7 +121,7 @@ def filter_candidate(
         for name, on in (
             ("no transition metals", no_transition_metals),
             ("E_hull = 0", e_hull_zero),
-            (f"oxidation limit > {oxidation_limit_min_v:g} V", oxidation_limit_min_v is not None),
+            (f"oxidation limit > {oxidation_limit_min_v} V", oxidation_limit_min_v is not None),
         )
         if on
     ]
