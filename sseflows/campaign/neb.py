@@ -17,7 +17,8 @@ from sseflows.core.maker import NebSeeded
 from sseflows.core.neb import NebDoc
 from sseflows.core.overrides import apply_overrides
 from sseflows.data.files import read_structure_file
-from sseflows.flows.tiers import tier_seeds
+from sseflows.flows.approximant import final_output
+from sseflows.flows.tiers import make_tier_flow, tier_seeds
 from sseflows.stores import build_job_store
 
 ENGINES = ("qe", "chgnet")
@@ -93,17 +94,30 @@ def run_neb(structure_file: Path, maker: NebSeeded, store_spec: str | None = Non
 
     Raises:
         CandidateError: the file cannot be read, or has no hop ``maker.hop_index``.
+
+    A partially occupied structure is computed on its ordered approximant
+    (:mod:`sseflows.flows.approximant`, recorded in ``NebDoc.approximant``); one that
+    cannot be ordered gives a ``failed`` document.
     """
     candidate = read_structure_file(structure_file)
     if candidate.structure is None:
         raise CandidateError(candidate.id, "it has no structure")
-    hops = enumerate_li_hops(candidate.structure, maker.max_hop_length, maker.symprec, candidate.id)
-    if maker.hop_index >= len(hops):
-        raise CandidateError(
-            candidate.id, f"hop {maker.hop_index} was requested but {len(hops)} hops exist"
+    ordered = candidate.structure.is_ordered  # a disordered one runs on its approximant
+    if ordered:  # (the tier checks the approximant's hops and seeds it itself)
+        hops = enumerate_li_hops(
+            candidate.structure, maker.max_hop_length, maker.symprec, candidate.id
         )
-    seeds = tier_seeds(maker, candidate)
-    flow = maker.make(candidate, **seeds)
+        if maker.hop_index >= len(hops):
+            raise CandidateError(
+                candidate.id, f"hop {maker.hop_index} was requested but {len(hops)} hops exist"
+            )
+    seeds = tier_seeds(maker, candidate) if ordered else None
+    flow = make_tier_flow(maker, candidate, seeds)  # with the ML band seed when it takes one
     responses = run_locally(flow, store=build_job_store(store_spec), create_folders=False)
-    doc = responses[flow.output.uuid][1].output
-    return NebRun(candidate, doc, seeds.get("li_path_cart") is not None)
+    doc = final_output(responses, flow.output)
+    if seeds is not None:
+        seeded = seeds.get("li_path_cart") is not None
+    else:
+        used = doc.settings.get("image_method_used", doc.settings.get("image_method"))
+        seeded = used == "bvse"
+    return NebRun(candidate, doc, seeded)

@@ -17,6 +17,7 @@ from sseflows.core.candidate import Candidate
 from sseflows.core.errors import CandidateError
 from sseflows.core.hops import enumerate_li_hops
 from sseflows.core.maker import NebSeeded, TierMaker
+from sseflows.flows.approximant import approximant_tier_job, needs_approximant
 from sseflows.gates.bvse.barriers import HOP_TUBE_RADIUS_ANGSTROM, bvse_li_path
 
 
@@ -58,6 +59,15 @@ def tier_seeds(maker: TierMaker, candidate: Candidate) -> dict[str, Any]:
     }
 
 
-def make_tier_flow(maker: TierMaker, candidate: Candidate) -> Flow | Job:
-    """``candidate`` through an expensive tier, with the seeds that tier takes."""
-    return maker.make(candidate, **tier_seeds(maker, candidate))
+def make_tier_flow(
+    maker: TierMaker, candidate: Candidate, seeds: dict[str, Any] | None = None
+) -> Flow | Job:
+    """``candidate`` through an expensive tier, with the seeds that tier takes (computed
+    by :func:`tier_seeds` unless given). A disordered candidate of a Maker taking the
+    ``approximant`` seed goes first through the ordered approximant job
+    (:mod:`sseflows.flows.approximant`), which makes this flow on the ordered cell (seeds
+    recomputed there) when it runs."""
+    if needs_approximant(maker, candidate):
+        return approximant_tier_job(maker, candidate)
+    seeds = tier_seeds(maker, candidate) if seeds is None else seeds
+    return maker.make(candidate, **seeds)
