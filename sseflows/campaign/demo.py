@@ -2,6 +2,11 @@
 
 The demo specification and its offline MP snapshot ship inside the package
 (``sseflows/campaign/demo_inputs/``), so ``sseflows demo`` runs from any directory.
+
+The demo starts with the ranking stage when its spec has one (``rank:``, a
+:class:`~sseflows.campaign.spec.RankSpec`): a small model is trained from the OBELiX labels
+(``../shared/data/obelix`` beside the repository) and only its survivors are screened. Without
+those labels the stage is skipped with a note.
 """
 
 from __future__ import annotations
@@ -15,13 +20,14 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pymatgen.io.cif import CifWriter
 
-from sseflows.campaign.spec import NebSpec
+from sseflows.campaign.spec import NebSpec, RankSpec
 from sseflows.core.candidate import make_candidate_id
 from sseflows.core.errors import ConfigurationError
 from sseflows.data.prototypes import PROTOTYPES, pymatgen_structure
 
 if TYPE_CHECKING:
     from sseflows.campaign.local import FlowRun
+    from sseflows.campaign.rank_stage import RankStageReport
     from sseflows.campaign.screen import ScreenReport, ScreenRun
     from sseflows.data.readers import MergeRecord
 
@@ -41,6 +47,7 @@ class DemoSpec:
     mp_snapshot: Path | None
     thresholds: dict[str, float]
     neb: NebSpec | None = None
+    rank: RankSpec | None = None
 
 
 def load_demo_spec(path: Path) -> DemoSpec:
@@ -58,6 +65,18 @@ def load_demo_spec(path: Path) -> DemoSpec:
             f"known: {sorted(PROTOTYPES)}."
         )
     snapshot = raw.get("mp_snapshot")
+    rank = None
+    if raw.get("rank"):
+        try:
+            rank = RankSpec.model_validate(raw["rank"])
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"Demo specification {path} has an invalid 'rank' section "
+                f"({str(exc).splitlines()[0]})."
+            ) from exc
+        if rank.train is not None and rank.train.labels_path:
+            labels = (path.parent / rank.train.labels_path).resolve()
+            rank.train = rank.train.model_copy(update={"labels_path": str(labels)})
     return DemoSpec(
         pymatgen=list(raw.get("pymatgen", [])),
         prototypes=list(raw.get("prototypes", [])),
@@ -65,6 +84,7 @@ def load_demo_spec(path: Path) -> DemoSpec:
         mp_snapshot=(path.parent / snapshot) if snapshot else None,
         thresholds=dict(raw.get("thresholds", {}) or {}),
         neb=NebSpec(**raw["neb"]) if raw.get("neb") else None,
+        rank=rank,
     )
 
 
@@ -85,6 +105,36 @@ def write_demo_cifs(spec: DemoSpec, folder: Path) -> list[Path]:
     return written
 
 
+def rank_demo(
+    spec: DemoSpec, folder: Path, store_spec: str | None = None, models_dir: Path | None = None
+) -> tuple[RankStageReport | None, str]:
+    """The demo's ranking stage over the CIFs in ``folder`` (the campaign's own,
+    :func:`sseflows.campaign.rank_stage.run_rank_stage`), stored in ``store_spec``; its
+    report, or None and a one-sentence note when the spec has none or its labels are absent."""
+    from sseflows.campaign.rank_stage import resolve_rank_model, run_rank_stage
+    from sseflows.data.readers import read_candidates
+    from sseflows.settings import load_settings
+    from sseflows.stores import build_job_store
+
+    rank = spec.rank
+    if rank is None:
+        return None, ""
+    labels = rank.train.labels_path if rank.train is not None else None
+    if labels and not Path(labels).exists():
+        return None, (
+            f"Ranking stage skipped: the labels it trains on ({labels}) are absent, so every "
+            "candidate goes on to the gates."
+        )
+    db = load_settings(db=store_spec).db
+    candidates = read_candidates([folder]).candidates
+    model = resolve_rank_model(rank, models_dir, db, candidates)
+    store = build_job_store(db)
+    store.connect()
+    report = run_rank_stage(rank, model, candidates, store)
+    store.close()
+    return report, ""
+
+
 def screen_demo(
     spec: DemoSpec,
     folder: Path,
@@ -92,14 +142,18 @@ def screen_demo(
     workers: int | None = None,
     on_read: Callable[[int, Sequence[MergeRecord]], None] | None = None,
     on_done: Callable[[FlowRun], None] | None = None,
+    dropped: Sequence[str] = (),
 ) -> ScreenRun:
     """Screen the demo CIFs in ``folder`` with the spec's MP snapshot and thresholds
-    (:func:`sseflows.campaign.screen.screen_files`, which says what the callbacks get)."""
+    (:func:`sseflows.campaign.screen.screen_files`, which says what the callbacks get),
+    leaving out the candidates the ranking stage ``dropped``."""
     from sseflows.campaign.screen import screen_files
 
     th = spec.thresholds
+    out = set(dropped)
+    paths = [p for p in sorted(folder.glob("*.cif")) if p.stem not in out] if out else [folder]
     return screen_files(
-        [folder],
+        paths,
         mp_snapshot=str(spec.mp_snapshot) if spec.mp_snapshot else None,
         ehull=th.get("e_hull_max_ev_per_atom"),
         gap=th.get("band_gap_min_ev"),

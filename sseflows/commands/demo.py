@@ -18,11 +18,14 @@ def demo(
     workers: int | None = typer.Option(None, "--workers", help="Processes [all cores]."),
     json_out: Path | None = typer.Option(None, "--json", help="Write records to this file."),
     neb: bool = typer.Option(True, "--neb/--no-neb", help="CHGNet NEB on the best survivor."),
+    rank: bool = typer.Option(True, "--rank/--no-rank", help="Rank the pool first."),
 ) -> None:
-    """Screen the demo candidates through the gates, then a CHGNet NEB on the best one."""
+    """Rank the demo candidates, screen the survivors through the gates, then a CHGNet NEB
+    on the best one."""
     from sseflows.campaign.demo import (
         default_demo_spec,
         load_demo_spec,
+        rank_demo,
         run_demo_neb,
         screen_demo,
         write_demo_cifs,
@@ -36,8 +39,27 @@ def demo(
     folder = workdir / "candidates"
     paths = write_demo_cifs(demo_spec, folder)
     console.print(f"demo: {len(paths)} candidate files written to {folder}")
+    dropped: list[str] = []
+    if rank and demo_spec.rank is not None:
+        console.print("ranking stage: training a small model and ranking the pool")
+        ranked, note = rank_demo(demo_spec, folder, store)
+        if ranked is None:
+            console.print(note)
+        else:
+            console.print(
+                f"ranking (model {ranked.model_version}, {ranked.criteria}): "
+                f"{len(ranked.kept)} of {len(ranked.docs)} go on"
+            )
+            keys = ("candidate_id", "formula", "p_superionic", "log10_sigma", "near_training")
+            rows = [{k: ranked.docs[c].get(k) for k in keys} for c in ranked.kept]
+            console.print(tier_table("rank", rows))
+            for reason in ranked.dropped.values():
+                console.print(f"  dropped: {reason}")
+            dropped = list(ranked.dropped)
     with ScreeningProgress(console) as progress:
-        run = screen_demo(demo_spec, folder, store, workers, progress.start, progress.advance)
+        run = screen_demo(
+            demo_spec, folder, store, workers, progress.start, progress.advance, dropped
+        )
     report = run.report
     print_screening(console, report.funnel, report.records, report.reused, run.stored_in)
     if json_out is not None:

@@ -35,6 +35,7 @@ def test_demo_screening(tmp_path: Path, monkeypatch) -> None:
             "--json",
             str(out),
             "--no-neb",
+            "--no-rank",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -45,3 +46,26 @@ def test_demo_screening(tmp_path: Path, monkeypatch) -> None:
     assert records["LiFePO4"]["status"] == "passed"
     assert records["LiFePO4"]["bvse_e1d_ev"] < records["LiFePO4"]["bvse_e3d_ev"]
     assert sum(r["status"] == "passed" for r in records.values()) >= 5
+
+
+def test_demo_starts_with_the_ranking_stage(tmp_path: Path, obelix_dir: Path) -> None:
+    """With the OBELiX labels present the demo ranks first; the dropped never reach a gate."""
+    from sseflows.campaign.results import query_tier_docs
+    from sseflows.stores import build_job_store
+
+    spec = load_demo_spec(default_demo_spec())
+    assert spec.rank is not None and spec.rank.top_n == 8
+    out = tmp_path / "demo.json"
+    args = ["demo", "--store", str(tmp_path / "db"), "--workdir", str(tmp_path / "w")]
+    result = CliRunner().invoke(app, [*args, "--workers", "1", "--json", str(out), "--no-neb"])
+    assert result.exit_code == 0, result.output
+    assert "ranking (model" in result.output and "8 of 10 go on" in result.output
+    store = build_job_store(str(tmp_path / "db"))
+    store.connect()
+    ranked = query_tier_docs(store, tier="rank")
+    assert len(ranked) == 10
+    screened = {r["id"] for r in json.loads(out.read_text())}
+    dropped = {d["candidate_id"] for d in ranked} - screened
+    assert len(dropped) == 2 and not dropped & {
+        r["candidate_id"] for r in query_tier_docs(store, tier="mp")
+    }
