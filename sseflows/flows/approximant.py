@@ -69,7 +69,7 @@ def tier_name(maker: TierMaker) -> str:
 def failed_tier_doc(maker: TierMaker, candidate: Candidate, reason: str) -> TierDoc:
     """The ``failed`` document ``maker``'s tier writes for a bad candidate, with ``reason``
     (the same documents the tiers write themselves: a NEB Maker's ``NebDoc``, the MD
-    tier's :func:`~sseflows.md.makers.record_failure` document)."""
+    tier's :func:`~sseflows.md.makers.failure_doc`)."""
     if isinstance(maker, NebSeeded):
         engine = str(getattr(maker, "force_field_name", "qe")).lower()
         return NebDoc(
@@ -80,13 +80,10 @@ def failed_tier_doc(maker: TierMaker, candidate: Candidate, reason: str) -> Tier
             reason=reason,
             settings={"hop_index": maker.hop_index, "approximant": asdict(maker.approximant)},
         )
-    from sseflows.md.makers import MDArrheniusMaker, record_failure
+    from sseflows.md.makers import MDArrheniusMaker, failure_doc
 
     if isinstance(maker, MDArrheniusMaker):
-        doc: TierDoc = record_failure.original(
-            candidate.id, reason, maker.engine, candidate.formula, maker.settings()
-        )
-        return doc
+        return failure_doc(candidate.id, reason, maker.engine, candidate.formula, maker.settings())
     return TierDoc(candidate_id=candidate.id, tier=tier_name(maker), status="failed", reason=reason)
 
 

@@ -213,6 +213,26 @@ class MDArrheniusMaker(ApproximantFields, TierMaker):
         )
 
 
+def failure_doc(
+    candidate_id: str,
+    reason: str,
+    engine: str,
+    formula: str,
+    settings: dict[str, Any],
+    approximant: dict[str, Any] | None = None,
+) -> ConductivityDoc:
+    """The ``failed`` document of a candidate that could not enter the MD tier."""
+    return ConductivityDoc(
+        candidate_id=candidate_id,
+        formula=formula,
+        engine=engine,
+        status="failed",
+        reason=reason,
+        settings=settings,
+        approximant=None if approximant is None else ApproximantRecord.model_validate(approximant),
+    )
+
+
 @job(output_schema=ConductivityDoc)
 def record_failure(
     candidate_id: str,
@@ -222,16 +242,9 @@ def record_failure(
     settings: dict[str, Any],
     approximant: dict[str, Any] | None = None,
 ) -> ConductivityDoc:
-    """A job that only records why the candidate could not enter the MD tier."""
-    return ConductivityDoc(
-        candidate_id=candidate_id,
-        formula=formula,
-        engine=engine,
-        status="failed",
-        reason=reason,
-        settings=settings,
-        approximant=approximant,
-    )
+    """A job that only records why the candidate could not enter the MD tier
+    (:func:`failure_doc`)."""
+    return failure_doc(candidate_id, reason, engine, formula, settings, approximant)
 
 
 def trajectory_from_md_output(output: Any, frame_interval_fs: float, label: str) -> TrajectoryData:
