@@ -39,11 +39,15 @@ DEFAULT_REPRESENTATION = "magpie"
 """The default representation (chosen by ``benchmarks/rank_obelix.py``; see the README)."""
 DEFAULT_MODEL = "ensemble"
 REPLAY_MODEL_SETTINGS: dict[str, Any] = {
+    "learner": "rf",
     "n_members": 8,
-    "n_estimators": 100,
-    "min_child_samples": 2,
+    "n_estimators": 25,
+    "min_child_samples": 1,
 }
-"""A lighter ensemble for the replay, refit every round on at most ``budget`` + 5 rows."""
+"""The replay's ensemble, refit every round on at most ``budget`` + 5 rows: random-forest
+members (LightGBM cannot split 5–55 rows usefully). On OBELiX train, 20 seeds, exploit needed
+a median of 29 measurements to find 3 targets with these members and 34.5 with the default
+LightGBM ensemble (README)."""
 
 
 def descriptor_cache() -> Path | None:
