@@ -28,7 +28,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -225,6 +225,14 @@ def make_durable(launchpad: Any, path: str | Path) -> Any:
     server_store._sseflows_durable = durable
     _patch_mongomock()
     return launchpad
+
+
+def transaction(launchpad: Any) -> AbstractContextManager[None]:
+    """One lock and one save around many operations of ``launchpad`` (adding thousands of
+    workflows saves the file once, not after each write); nothing for other LaunchPads."""
+    store = getattr(getattr(launchpad, "connection", None), "_store", None)
+    durable = getattr(store, "_sseflows_durable", None)
+    return durable.operation(write=False) if durable is not None else nullcontext()
 
 
 def is_durable(launchpad: Any) -> bool:

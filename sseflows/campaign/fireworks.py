@@ -175,13 +175,16 @@ def submit_flows(
     """
     from jobflow.managers.fireworks import flow_to_workflow
 
+    from sseflows.campaign.embedded import transaction
+
     submitted: dict[str, list[int]] = {}
-    for key, flow in flows:
-        # jobflow accepts store=None (workers then use their JOB_STORE); its hint omits None
-        workflow = flow_to_workflow(flow, store=store)  # type: ignore[arg-type]
-        workflow.metadata["candidate_id"] = key
-        id_map = launchpad.add_wf(workflow)
-        submitted[key] = sorted(id_map.values())
+    with transaction(launchpad):  # embedded LaunchPad: one lock, one save for all
+        for key, flow in flows:
+            # jobflow accepts store=None (workers then use their JOB_STORE); its hint omits None
+            workflow = flow_to_workflow(flow, store=store)  # type: ignore[arg-type]
+            workflow.metadata["candidate_id"] = key
+            id_map = launchpad.add_wf(workflow)
+            submitted[key] = sorted(id_map.values())
     return submitted
 
 
