@@ -140,8 +140,9 @@ class QeNebFlowMaker(NebSeeded):
         final = endpoint_relax_step(maker, candidate_id, ends.output, conv.output, "final")
         path = None if li_path_cart is None else np.asarray(li_path_cart).tolist()
         neb = neb_step(
-            maker, candidate_id, ends.output, initial.output, final.output, conv.output, path
-        )
+            maker, candidate_id, ends.output, initial.output, final.output, conv.output, path,
+            approximant=seeds.get("approximant"),
+        )  # fmt: skip
         jobs = [conv, cell, ends, initial, final, neb]
         return Flow(jobs, output=neb.output, name=f"{self.name} {candidate_id}")
 
@@ -233,11 +234,12 @@ def neb_step(
     final: dict,
     conv: dict,
     li_path_cart: list | None,
+    approximant: dict | None = None,
 ) -> NebDoc:
     """Images (BVSE-seeded, linear or IDPP) → plain NEB → CI restart → :class:`NebDoc`."""
     out = _neb(maker, candidate_id, ends, initial, final, conv, li_path_cart)
     if isinstance(out, NebDoc):
-        return out
+        return out.with_approximant(approximant)
     hop = ends.get("hop") if isinstance(ends, dict) else None
     return NebDoc(
         candidate_id=candidate_id,
@@ -246,7 +248,7 @@ def neb_step(
         engine="qe",
         hop=HopDoc(**hop) if hop else None,
         settings={"min_length": maker.min_length, "hop_index": maker.hop_index},
-    )
+    ).with_approximant(approximant)
 
 
 @guarded
