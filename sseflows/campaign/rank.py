@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from sseflows.campaign.labels import IMPORTERS
 from sseflows.core.errors import ConfigurationError
 from sseflows.core.label import Label
-from sseflows.data.label_sources import import_laskowski, import_obelix
 from sseflows.data.label_store import open_label_store
 from sseflows.data.readers import read_candidates
 from sseflows.rank.descriptors.base import (
@@ -34,7 +34,7 @@ from sseflows.rank.replay import replay
 from sseflows.rank.table import DEFAULT_THRESHOLD_S_PER_CM, TrainingTable, build_training_table
 from sseflows.settings import load_settings
 
-LABEL_SOURCES = ("store", "obelix", "laskowski")
+LABEL_SOURCES = ("store", *IMPORTERS)
 DEFAULT_REPRESENTATION = "magpie"
 """The default representation (chosen by ``benchmarks/rank_obelix.py``; see the README)."""
 DEFAULT_MODEL = "ensemble"
@@ -77,8 +77,7 @@ def training_labels(
         raise ConfigurationError(f"The label source {source!r} needs --labels-path.")
     if not Path(path).exists():
         raise ConfigurationError(f"The label set path {path} does not exist.")
-    result = import_obelix(Path(path)) if source == "obelix" else import_laskowski(Path(path))
-    return list(result.labels)
+    return list(IMPORTERS[source](Path(path)).labels)
 
 
 def training_table(

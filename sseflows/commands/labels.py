@@ -24,6 +24,7 @@ class LabelSet(str, Enum):
 
     obelix = "obelix"
     laskowski = "laskowski"
+    laskowski_clustering = "laskowski-clustering"
 
 
 @labels_app.command("import")
@@ -32,7 +33,8 @@ def import_labels(
     path: Path = typer.Argument(
         ...,
         exists=True,
-        help="OBELiX folder (train.csv + cifs/), or Laskowski's CSV (or its folder).",
+        help="OBELiX folder (train.csv + cifs/), Laskowski's digitized CSV or their "
+        "semi_supervised_labels.csv (or the folder holding it).",
     ),
     store: str | None = typer.Option(None, "--store", help=STORE_HELP),
 ) -> None:

@@ -16,8 +16,11 @@ rank_app = typer.Typer(
     no_args_is_help=True,
 )
 
-SOURCE_HELP = "Labels: 'store' (the label store), 'obelix' or 'laskowski' (with --labels-path)."
-PATH_HELP = "OBELiX folder or Laskowski CSV, for --labels-source obelix|laskowski."
+SOURCE_HELP = (
+    "Labels: 'store' (the label store), or with --labels-path 'obelix', 'laskowski' or "
+    "'laskowski-clustering'."
+)
+PATH_HELP = "OBELiX folder, or a Laskowski CSV (or its folder), for a published label source."
 STORE_HELP = "Store spec of the label store (default: the db setting)."
 REPRESENTATION_HELP = "Representation: magpie, soap, soap-sine, chgnet, or parts joined by '+'."
 ROWS_SHOWN = 20

@@ -31,10 +31,14 @@ OBELIX_SOURCE = "obelix"
 LASKOWSKI_SOURCE = "laskowski2023"
 LASKOWSKI_FILE = "digitized_data_for_SSEs.csv"
 LASKOWSKI_REFERENCE = "doi:10.1039/D2EE03499A"
+LASKOWSKI_CLUSTERING_SOURCE = "laskowski2023-clustering"
+LASKOWSKI_CLUSTERING_FILE = "semi_supervised_labels.csv"
 SIGMA_RANGE_S_PER_CM = (1e-30, 1e2)
 """Plausible ionic conductivities, S/cm; values outside are typos (``<1E10``)."""
 
 _AMBIGUOUS_AMOUNT = re.compile(r"[A-Z][a-z]?0\d")  # "P05": 0.5 or 5?
+_POLYMORPH_PREFIX = re.compile(r"^(?:[α-ω]|[a-z]{1,2})-(?=[A-Z])")
+"""A polymorph label before a formula (``α-Li8GeP4``, ``r-LiAlO2``); the label is dropped."""
 _COEFFICIENT = re.compile(r"^(\d+(?:\.\d+)?)\s*")
 _MIXTURE_SEPARATORS = "-–*·"
 
@@ -122,13 +126,14 @@ def reduced_formula(text: str) -> tuple[str, bool]:
     """``(reduced formula, is_mixture)`` of a composition string.
 
     Plain formulas go to pymatgen; pseudo-binary mixtures such as ``0.7Li2S-0.3P2S5``
-    (glasses, composites) are summed with their molar coefficients and flagged. Amounts
+    (glasses, composites) are summed with their molar coefficients and flagged. A polymorph
+    label (``β-Li3PS4``) is dropped: the composition is the same. Amounts
     with a leading zero (``P05``: 0.5 or 5?) are rejected rather than guessed.
 
     Raises:
         ValueError: unparsable or ambiguous formula.
     """
-    text = text.strip().replace("\u2212", "-")
+    text = _POLYMORPH_PREFIX.sub("", text.strip().replace("\u2212", "-"))
     match = _AMBIGUOUS_AMOUNT.search(text)
     if match:
         raise ValueError(f"formula '{text}' has an ambiguous amount '{match.group()}'")
@@ -254,24 +259,63 @@ def import_laskowski(csv_path: Path) -> LabelImport:
     """Labels from Laskowski et al.'s ``digitized_data_for_SSEs.csv`` (UTF-8 with BOM).
 
     ``csv_path`` may also be the folder holding that file. Label ids are
-    ``laskowski2023:<line>``; the ICSD id and space group go to the provenance.
+    ``laskowski2023:<line>``; the ICSD id and space group go to the provenance. The
+    reference is the compilation (their paper), not the original measurement, so it is
+    marked ``reference_is_compilation`` and never groups rows as "same paper".
     """
     csv_path = Path(csv_path).resolve()
     if csv_path.is_dir():
         csv_path = csv_path / LASKOWSKI_FILE
-    result = LabelImport()
     with csv_path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle)
         header = [h.strip() for h in next(reader)]
         rows = list(reader)
     columns = {name: i for i, name in enumerate(header)}
     sigma_col = next(i for name, i in columns.items() if name.startswith("σ"))
+    order = (
+        columns.get("Structure"),
+        sigma_col,
+        columns.get("Ea (eV)"),
+        columns.get("space group"),
+        columns.get("ICSD Entry"),
+    )
+    return _laskowski_rows(rows, order, csv_path, LASKOWSKI_SOURCE, first_line=2)
+
+
+def import_laskowski_clustering(csv_path: Path) -> LabelImport:
+    """The 344-row label set of Laskowski's semi-supervised clustering [000 L151, L316].
+
+    ``semi_supervised_labels.csv`` (or its folder) has no header; its columns are formula,
+    σ_RT (S/cm), space group number and ICSD id. Label ids are
+    ``laskowski2023-clustering:<line>``; rows carry no structure (the ICSD id is in the
+    provenance), so only composition representations featurise them.
+    """
+    csv_path = Path(csv_path).resolve()
+    if csv_path.is_dir():
+        csv_path = csv_path / LASKOWSKI_CLUSTERING_FILE
+    with csv_path.open(newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle))
+    order = (0, 1, None, 2, 3)
+    return _laskowski_rows(rows, order, csv_path, LASKOWSKI_CLUSTERING_SOURCE, first_line=1)
+
+
+def _laskowski_rows(
+    rows: list[list[str]],
+    order: tuple[int | None, int | None, int | None, int | None, int | None],
+    csv_path: Path,
+    source: str,
+    first_line: int,
+) -> LabelImport:
+    """Labels of Laskowski-style rows; ``order`` gives the column of formula, σ, E_a, space
+    group and ICSD id (None: absent)."""
+    formula_col, sigma_col, ea_col, group_col, icsd_col = order
+    result = LabelImport()
 
     def cell(row: list[str], index: int | None) -> str:
         return row[index].strip() if index is not None and index < len(row) else ""
 
-    for line, row in enumerate(rows, start=2):
-        formula_text = cell(row, columns.get("Structure"))
+    for line, row in enumerate(rows, start=first_line):
+        formula_text = cell(row, formula_col)
         where = f"Laskowski line {line} ({formula_text or 'no formula'})"
         try:
             formula, mixture = reduced_formula(formula_text)
@@ -283,8 +327,9 @@ def import_laskowski(csv_path: Path) -> LabelImport:
             "file": str(csv_path),
             "line": line,
             "composition": formula_text,
-            "space_group_number": _int_id(cell(row, columns.get("space group"))),
-            "icsd_id": _int_id(cell(row, columns.get("ICSD Entry"))),
+            "space_group_number": _int_id(cell(row, group_col)),
+            "icsd_id": _int_id(cell(row, icsd_col)),
+            "reference_is_compilation": True,
         }
         if sigma.get("sigma_upper_bound"):
             provenance["sigma_bound_s_per_cm"] = 10 ** sigma["log10_sigma_rt"]
@@ -292,12 +337,12 @@ def import_laskowski(csv_path: Path) -> LabelImport:
             provenance["mixture"] = True
         result.labels.append(
             Label(
-                label_id=f"{LASKOWSKI_SOURCE}:{line}",
+                label_id=f"{source}:{line}",
                 formula=formula,
-                ea_ev=_float_or_none(cell(row, columns.get("Ea (eV)"))),
+                ea_ev=_float_or_none(cell(row, ea_col)),
                 kind="experimental",
                 reference=LASKOWSKI_REFERENCE,
-                source=LASKOWSKI_SOURCE,
+                source=source,
                 provenance=provenance,
                 **sigma,
             )

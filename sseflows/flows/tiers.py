@@ -8,14 +8,18 @@ selection job depending on every candidate's gates would be stopped by the first
 
 from __future__ import annotations
 
+import importlib.util
+import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
-from jobflow import Flow, Job
+from jobflow import Flow, Job, job
 
 from sseflows.core.candidate import Candidate
 from sseflows.core.errors import CandidateError
 from sseflows.core.hops import enumerate_li_hops
+from sseflows.core.images import MlBand
 from sseflows.core.maker import NebSeeded, TierMaker
 from sseflows.flows.approximant import approximant_tier_job, needs_approximant
 from sseflows.gates.bvse.barriers import HOP_TUBE_RADIUS_ANGSTROM, bvse_li_path
@@ -59,15 +63,89 @@ def tier_seeds(maker: TierMaker, candidate: Candidate) -> dict[str, Any]:
     }
 
 
+def ml_engine_available() -> bool:
+    """True when the ML potential of the band seed (CHGNet) can be imported here."""
+    return importlib.util.find_spec("chgnet") is not None
+
+
+def wants_ml_band(maker: TierMaker) -> bool:
+    """True when ``maker`` takes an ``ml_band`` seed and its ``image_method`` would use one
+    (``"ml"``, or ``"auto"`` with the ML engine available)."""
+    if "ml_band" not in maker.seed_names or not isinstance(maker, NebSeeded):
+        return False
+    return maker.image_method == "ml" or (maker.image_method == "auto" and ml_engine_available())
+
+
+def default_ml_seed_maker() -> Any:
+    """The ML NEB that seeds a DFT band: CHGNet, linear images (fewer CHGNet iterations than
+    BVSE-seeded ones, ``benchmarks/neb_paths.py``), no endpoint replacement (the band must
+    join the same vacancy endpoints as the DFT band)."""
+    from sseflows.forcefields.neb import ChgnetNebMaker
+
+    return ChgnetNebMaker(image_method="linear", replace_lower_endpoint=False)
+
+
+def ml_band_seed(candidate: Candidate, maker: NebSeeded, ml_maker: Any = None) -> dict:
+    """The ``ml_band`` seed of ``maker``'s hop: the band converged with an ML potential on the
+    same hop, supercell rule and number of images, as an
+    :class:`~sseflows.core.images.MlBand` dict. ``converged`` is False, with the reason,
+    when the ML band did not converge, is no barrier, or could not be computed; ``wall_s``
+    covers the whole ML step (potential loading, endpoint relaxations, band).
+    """
+    start = time.perf_counter()
+    ml = ml_maker if ml_maker is not None else default_ml_seed_maker()
+    hop = {k: getattr(maker, k) for k in ("hop_index", "max_hop_length", "symprec")}
+    neb_maker = getattr(maker, "neb_maker", None)
+    n_images = getattr(getattr(neb_maker, "path", None), "n_images", ml.n_images)
+    size = {"min_length": getattr(maker, "min_length", ml.min_length)}
+    max_atoms = getattr(maker, "max_atoms", None)
+    if max_atoms is not None:
+        size["max_atoms"] = max_atoms
+    ml = replace(ml, **hop, **size, n_images=n_images, replace_lower_endpoint=False)
+    engine = ml.force_field_name.lower()
+    try:
+        setup = ml.prepare(candidate)
+        images, method = ml.seed_images(setup)
+        band = ml.run_band(images)
+        doc = ml.to_doc(candidate, setup, band, method)
+    except Exception as exc:  # any failure of the ML step only costs the seed
+        reason = f"the ML band could not be computed ({exc})"
+        return MlBand(
+            [], [], [], -1, False, reason, engine, wall_s=time.perf_counter() - start
+        ).as_dict()
+    return MlBand(
+        positions_cart=[image.cart_coords.tolist() for image in band.images],
+        lattice=setup.initial.lattice.matrix.tolist(),
+        species=[site.specie.symbol for site in setup.initial],
+        moving_index=setup.moving_index,
+        converged=doc.status == "completed" and doc.converged,
+        reason=None if doc.status == "completed" else doc.reason,
+        engine=engine,
+        iterations=doc.iterations,
+        wall_s=time.perf_counter() - start,
+        barrier_ev=doc.barrier_ev,
+    ).as_dict()
+
+
+ml_band_job = job(ml_band_seed, name="ml band seed")
+""":func:`ml_band_seed` as a jobflow job (its output is the QE band's ``ml_band`` seed)."""
+
+
 def make_tier_flow(
     maker: TierMaker, candidate: Candidate, seeds: dict[str, Any] | None = None
 ) -> Flow | Job:
     """``candidate`` through an expensive tier, with the seeds that tier takes (computed
-    by :func:`tier_seeds` unless given). A disordered candidate of a Maker taking the
-    ``approximant`` seed goes first through the ordered approximant job
-    (:mod:`sseflows.flows.approximant`), which makes this flow on the ordered cell (seeds
-    recomputed there) when it runs."""
+    by :func:`tier_seeds` unless given). A Maker that wants an ML band
+    (:func:`wants_ml_band`) gets it from an upstream :data:`ml_band_job`. A disordered
+    candidate of a Maker taking the ``approximant`` seed goes first through the ordered
+    approximant job (:mod:`sseflows.flows.approximant`), which makes this flow on the
+    ordered cell (seeds recomputed there) when it runs."""
     if needs_approximant(maker, candidate):
         return approximant_tier_job(maker, candidate)
     seeds = tier_seeds(maker, candidate) if seeds is None else seeds
-    return maker.make(candidate, **seeds)
+    if not wants_ml_band(maker) or "ml_band" in seeds:
+        return maker.make(candidate, **seeds)
+    hop = seeds.get("limiting_hop_index")  # the ML band of the hop the Maker will compute
+    band = ml_band_job(candidate, maker if hop is None else replace(maker, hop_index=hop))
+    tier = maker.make(candidate, **seeds, ml_band=band.output)
+    return Flow([band, tier], output=tier.output, name=f"ml-seeded {maker.name} {candidate.id}")

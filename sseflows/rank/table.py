@@ -23,7 +23,8 @@ Built from :class:`~sseflows.core.label.Label` documents (the label store, or an
   same material are never merged into one median: they are different measurements.
 * **Groups** for grouped cross-validation: connected components of "same DOI or same
   composition", the rule that makes OBELiX's train and test sets share no paper and no
-  composition (RANKING.md, "OBELiX").
+  composition (RANKING.md, "OBELiX"). A compilation's citation (Laskowski's digitized
+  sets, ``reference_is_compilation``) is not a paper of the measurement and links nothing.
 """
 
 from __future__ import annotations
@@ -201,7 +202,13 @@ def _merged_row(labels: list[Label], convention: CensoredConvention) -> Training
         value = float(np.median([_label_value(label, convention) for label in labels]))
     structure = next((label.structure for label in labels if label.structure is not None), None)
     composition = structure.composition if structure is not None else _composition(first)
-    references = sorted({label.reference for label in labels if label.reference})
+    references = sorted(
+        {
+            label.reference
+            for label in labels
+            if label.reference and not label.provenance.get("reference_is_compilation")
+        }
+    )
     families = [str(label.provenance.get("family") or "") for label in labels]
     family = next((name for name in families if name), composition.reduced_formula)
     return TrainingRow(

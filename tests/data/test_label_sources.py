@@ -11,6 +11,7 @@ import pytest
 from sseflows.data.label_sources import (
     LabelImport,
     import_laskowski,
+    import_laskowski_clustering,
     parse_sigma,
     reduced_formula,
 )
@@ -118,3 +119,27 @@ def test_laskowski_hand_checked_rows(laskowski: tuple[Path, LabelImport]) -> Non
     )
     assert bound.ea_ev == pytest.approx(1.617)
     assert bound.provenance["icsd_id"] == 248414
+
+
+def test_polymorph_labels_are_dropped_from_formulas() -> None:
+    assert reduced_formula("α-Li8GeP4") == ("Li8GeP4", False)
+    assert reduced_formula("r-LiAlO2") == ("LiAlO2", False)
+    assert reduced_formula("β-Li3PS4") == ("Li3PS4", False)
+
+
+def test_laskowski_clustering_label_set(laskowski: tuple[Path, LabelImport]) -> None:
+    """First row: ``LiAlSi3O8,1.30E-10,2,81980`` (formula, σ S/cm, space group, ICSD id)."""
+    path = laskowski[0].parent / "semi_supervised_labels.csv"
+    if not path.is_file():
+        pytest.skip(f"{path} is absent")
+    result = import_laskowski_clustering(path)
+    n_rows = len(path.read_text(encoding="utf-8-sig").splitlines())
+    assert len(result.labels) + len(result.skipped) == n_rows == 344
+    assert len(result.skipped) <= 2  # one unbalanced parenthesis in the source
+    first = result.labels[0]
+    assert first.label_id == "laskowski2023-clustering:1"
+    assert (first.formula, first.structure) == ("LiAlSi3O8", None)
+    assert first.sigma_rt_s_per_cm == pytest.approx(1.3e-10)
+    assert first.provenance["space_group_number"] == 2
+    assert first.provenance["icsd_id"] == 81980
+    assert first.provenance["reference_is_compilation"] is True

@@ -181,3 +181,18 @@ def test_subset_keeps_rows_and_threshold() -> None:
     assert part.threshold_s_per_cm == pytest.approx(1e-3)
     assert part.superionic().tolist() == [True]
     assert np.array_equal(part.censored(), [False])
+
+
+def test_a_compilation_reference_links_no_rows() -> None:
+    """Two Laskowski rows cite the compilation, not their measurement: separate groups."""
+    compiled = {"reference_is_compilation": True}
+    labels = [
+        measured("L1", "LiCl", 1e-9, reference="doi:compilation", provenance=compiled),
+        measured("L2", "Li2O", 1e-12, reference="doi:compilation", provenance=compiled),
+        measured("O1", "LiBr", 1e-8, reference="doi:paper"),
+        measured("O2", "LiI", 1e-7, reference="doi:paper"),
+    ]
+    groups = build_training_table(labels).groups()
+    assert groups[0] != groups[1]
+    assert groups[2] == groups[3]
+    assert len(set(groups.tolist())) == 3
