@@ -24,6 +24,7 @@ large campaigns belong on a MongoDB server.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import threading
 from collections import OrderedDict
@@ -148,7 +149,8 @@ class DurableServer:
         """Write the whole server to the file atomically (temporary file, fsync, rename)."""
         import bson.json_util
 
-        text = bson.json_util.dumps(self.server_store.to_dict())
+        # what bson.json_util.dumps writes, with the C encoder for the plain parts
+        text = json.dumps(self.server_store.to_dict(), default=bson.json_util.default)
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         with open(tmp, "w", encoding="utf-8") as handle:
             handle.write(text)

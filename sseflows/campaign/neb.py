@@ -28,8 +28,8 @@ def neb_option_problem(engine: str, image_method: str) -> str | None:
     """Why ``engine`` or ``image_method`` cannot be used, one sentence; None when both can."""
     if engine not in ENGINES:
         return f"unknown engine {engine!r}; use qe or chgnet."
-    if image_method not in METHODS:
-        return f"unknown image method {image_method!r}; use {', '.join(METHODS)}."
+    if image_method not in ("auto", *METHODS):
+        return f"unknown image method {image_method!r}; use auto, {', '.join(METHODS)}."
     return None
 
 

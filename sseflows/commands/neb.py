@@ -28,9 +28,11 @@ def neb(
     store: str | None = typer.Option(None, "--store", help="Store spec (default: the db setting)."),
     work_dir: str | None = typer.Option(None, "--work-dir", help="QE run directories [qe_runs]."),
     image_method: str = typer.Option(
-        "bvse",
+        "auto",
         "--image-method",
-        help="Initial images: bvse (the protocol: Li on the BVSE path), linear or idpp.",
+        help="Initial images: auto (qe: the CHGNet band mapped onto the DFT endpoints when "
+        "CHGNet is installed; else, and for chgnet, Li on the BVSE path), ml, bvse, linear "
+        "or idpp.",
     ),
     bvse_path: bool = typer.Option(
         True, "--bvse/--no-bvse", help="--no-bvse is short for --image-method linear."

@@ -316,6 +316,17 @@ class NebDoc(TierDoc):
         "'endpoint' (initial/final), 'image' (its index), 'below_ev' (how far below the "
         "lower endpoint it lay, eV) and 'energy_change_ev' of the replaced endpoint (eV).",
     )
+    seed_fallback: str | None = Field(
+        default=None,
+        description="One sentence when the band could not start from the seed asked for (no "
+        "BVSE path, an ML band that did not converge or does not fit the endpoints) and started "
+        "from linear images instead; None when it started as asked.",
+    )
+    ml_seed: dict | None = Field(
+        default=None,
+        description="The ML band the images were mapped from (image method 'ml'): 'engine', "
+        "'converged', 'reason', 'iterations', 'wall_s' (s) and 'barrier_ev' (eV).",
+    )
     images: list[dict] | None = Field(
         default=None, description="Image structures (as dicts); stored in the data store."
     )

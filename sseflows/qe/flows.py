@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from jobflow import Flow, job
@@ -30,7 +30,7 @@ from sseflows.core.candidate import Candidate
 from sseflows.core.documents import HopDoc
 from sseflows.core.errors import CandidateError, ConfigurationError
 from sseflows.core.hops import rattle_endpoints
-from sseflows.core.images import interpolate_images, seed_images
+from sseflows.core.images import MlBand, interpolate_images, seed_fallback_sentence, seed_images
 from sseflows.core.maker import NebSeeded
 from sseflows.core.neb import (
     BAND_TOLERANCE_EV,
@@ -95,7 +95,12 @@ class QeNebFlowMaker(NebSeeded):
         hop_index: Which symmetry-distinct hop (shortest first) to compute.
         max_hop_length: Longest Li–Li hop considered, Å.
         symprec: Symmetry tolerance for distinct hops, Å.
-        image_method: "auto" (BVSE path when given, else linear), "linear", "idpp", "bvse".
+        image_method: "auto" (the ML band when given, else the BVSE path when given, else
+            linear), "ml", "linear", "idpp", "bvse". "ml" maps the ``ml_band`` seed, a band
+            converged with an ML potential on the same vacancy supercell
+            (:func:`sseflows.flows.tiers.ml_band_seed`), onto the DFT-relaxed endpoints
+            (:func:`sseflows.core.images.map_band_onto_endpoints`); without a converged,
+            fitting band the images are linear and ``NebDoc.seed_fallback`` says why.
         vacancy_charge: ``tot_charge`` of the vacancy cells (-1: Li⁺ vacancy, see sets.py).
         endpoint_rattle_angstrom: Random displacement of every endpoint atom before the
             endpoint relaxations, Å (same vector per atom in both endpoints; 0: none).
@@ -106,6 +111,7 @@ class QeNebFlowMaker(NebSeeded):
         work_dir: Root of run directories (resolved when the flow is made).
     """
 
+    seed_names: ClassVar[tuple[str, ...]] = (*NebSeeded.seed_names, "ml_band")
     name: str = "qe ci-neb"
     convergence_maker: QeConvergenceMaker | None = field(default_factory=QeConvergenceMaker)
     cell_relax_maker: QeRelaxMaker | None = field(
@@ -127,10 +133,16 @@ class QeNebFlowMaker(NebSeeded):
     work_dir: str = "qe_runs"
 
     def make(
-        self, candidate: Candidate, li_path_cart: np.ndarray | None = None, **seeds: Any
+        self,
+        candidate: Candidate,
+        li_path_cart: np.ndarray | None = None,
+        ml_band: Any = None,
+        **seeds: Any,
     ) -> Flow:
         """The Flow; its output is the :class:`NebDoc`. ``li_path_cart`` (Å, unwrapped,
-        from the BVSE gate) seeds the moving Li's images."""
+        from the BVSE gate) seeds the moving Li's images; ``ml_band`` (an
+        :class:`~sseflows.core.images.MlBand` as a dict, or an upstream job's output
+        reference to one) seeds the whole band."""
         structure, candidate_id = candidate.structure, candidate.id
         maker = replace(self, work_dir=str(_resolve(self.work_dir)))
         conv = converge_step(maker, candidate_id, structure)
@@ -141,7 +153,7 @@ class QeNebFlowMaker(NebSeeded):
         path = None if li_path_cart is None else np.asarray(li_path_cart).tolist()
         neb = neb_step(
             maker, candidate_id, ends.output, initial.output, final.output, conv.output, path,
-            approximant=seeds.get("approximant"),
+            ml_band, approximant=seeds.get("approximant"),
         )  # fmt: skip
         jobs = [conv, cell, ends, initial, final, neb]
         return Flow(jobs, output=neb.output, name=f"{self.name} {candidate_id}")
@@ -234,10 +246,11 @@ def neb_step(
     final: dict,
     conv: dict,
     li_path_cart: list | None,
+    ml_band: dict | None = None,
     approximant: dict | None = None,
 ) -> NebDoc:
-    """Images (BVSE-seeded, linear or IDPP) → plain NEB → CI restart → :class:`NebDoc`."""
-    out = _neb(maker, candidate_id, ends, initial, final, conv, li_path_cart)
+    """Images (ML band, BVSE-seeded, linear or IDPP) → plain NEB → CI restart → NebDoc."""
+    out = _neb(maker, candidate_id, ends, initial, final, conv, li_path_cart, ml_band)
     if isinstance(out, NebDoc):
         return out.with_approximant(approximant)
     hop = ends.get("hop") if isinstance(ends, dict) else None
@@ -252,10 +265,12 @@ def neb_step(
 
 
 @guarded
-def _neb(maker, candidate_id, ends, initial, final, conv, li_path_cart) -> NebDoc | dict:
+def _neb(
+    maker, candidate_id, ends, initial, final, conv, li_path_cart, ml_band=None
+) -> NebDoc | dict:
     images, used = seed_images(
         initial["structure"], final["structure"], maker.neb_maker.path.n_images,
-        ends["moving_index"], maker.image_method, li_path_cart,
+        ends["moving_index"], maker.image_method, li_path_cart, ml_band,
     )  # fmt: skip
     neb = _neb_maker(maker, conv)
     step = f"hop{maker.hop_index}/neb"
@@ -285,6 +300,8 @@ def _neb(maker, candidate_id, ends, initial, final, conv, li_path_cart) -> NebDo
     update = {
         "endpoint_rattle_angstrom": maker.endpoint_rattle_angstrom,
         "endpoint_replacements": replacements,
+        "seed_fallback": seed_fallback_sentence(used, ml_band),
+        "ml_seed": None if ml_band is None else MlBand.coerce(ml_band).summary(),
     }
     return doc.model_copy(update=update).judged(maker.band_tolerance_ev)
 

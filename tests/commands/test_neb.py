@@ -80,7 +80,7 @@ def test_missing_bvse_path_falls_back_to_linear_images(tmp_path, pseudo_dir, mon
         "Fm-3m", Lattice.cubic(4.08), ["Li", "H"], [[0, 0, 0], [0.5, 0, 0]]
     ).to(str(cif))
     args = ["neb", str(cif), "--ecutwfc", "20", "--pseudo-dir", str(pseudo_dir)]
-    args += ["--store", "memory", "--work-dir", str(tmp_path / "runs")]
+    args += ["--store", "memory", "--work-dir", str(tmp_path / "runs"), "--image-method", "bvse"]
     result = CliRunner().invoke(app, args)
     assert "BVSE path unavailable" in result.output
     assert "images are interpolated linearly" in result.output
