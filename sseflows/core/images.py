@@ -13,6 +13,7 @@ on the same vacancy supercell (:class:`MlBand`), mapped onto this engine's endpo
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -346,7 +347,8 @@ def seed_fallback_sentence(used: str, ml_band: MlBand | dict | None = None) -> s
     linear = "so the band started from linear images."
     if used == ML_BAND_UNCONVERGED:
         why = MlBand.coerce(ml_band).reason if ml_band is not None else None
-        detail = f" ({why.rstrip('.')})" if why else ""
+        why = re.sub(r"^Candidate '[^']*': ", "", why or "").rstrip(".")
+        detail = f" ({why})" if why else ""
         return f"The ML band did not converge{detail}, {linear}"
     sentences = {
         NO_ML_BAND: f"No ML band was given, {linear}",
