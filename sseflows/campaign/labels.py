@@ -8,20 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from sseflows.core.errors import ConfigurationError
-from sseflows.data.label_sources import (
-    LabelImport,
-    import_laskowski,
-    import_laskowski_clustering,
-    import_obelix,
-)
+from sseflows.data.label_sources import LABEL_IMPORTERS, LabelImport
 from sseflows.data.label_store import label_to_doc, open_label_store
 
-LABEL_SETS = ("obelix", "laskowski", "laskowski-clustering")
-IMPORTERS = {
-    "obelix": import_obelix,
-    "laskowski": import_laskowski,
-    "laskowski-clustering": import_laskowski_clustering,
-}
+LABEL_SETS = tuple(LABEL_IMPORTERS)
 """Published label sets :func:`import_label_set` knows."""
 
 
@@ -46,7 +36,7 @@ def import_label_set(label_set: str, path: Path, store_spec: str | None = None) 
     """
     if label_set not in LABEL_SETS:
         raise ConfigurationError(f"Unknown label set {label_set!r}; use {' or '.join(LABEL_SETS)}.")
-    result: LabelImport = IMPORTERS[label_set](path)
+    result: LabelImport = LABEL_IMPORTERS[label_set](path)
     with open_label_store(store_spec) as label_store:
         written = label_store.add(result.labels)
         total = label_store.count()

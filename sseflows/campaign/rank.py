@@ -15,10 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from sseflows.campaign.labels import IMPORTERS
 from sseflows.core.errors import ConfigurationError
-from sseflows.core.label import Label
-from sseflows.data.label_store import open_label_store
 from sseflows.data.readers import read_candidates
 from sseflows.rank.descriptors.base import (
     FeatureInput,
@@ -31,10 +28,10 @@ from sseflows.rank.maker import candidate_input, order_records
 from sseflows.rank.model import featurise, table_inputs, train_rank_model
 from sseflows.rank.persistence import load_rank_model, save_rank_model
 from sseflows.rank.replay import replay
-from sseflows.rank.table import DEFAULT_THRESHOLD_S_PER_CM, TrainingTable, build_training_table
+from sseflows.rank.sources import training_table
+from sseflows.rank.table import DEFAULT_THRESHOLD_S_PER_CM, TrainingTable
 from sseflows.settings import load_settings
 
-LABEL_SOURCES = ("store", *IMPORTERS)
 DEFAULT_REPRESENTATION = "magpie"
 """The default representation (chosen by ``benchmarks/rank_obelix.py``; see the README)."""
 DEFAULT_MODEL = "ensemble"
@@ -54,48 +51,6 @@ def descriptor_cache() -> Path | None:
     """The descriptor cache folder of the settings (None when disabled)."""
     folder = load_settings().descriptor_cache
     return Path(folder).expanduser() if folder else None
-
-
-def training_labels(
-    source: str = "store", path: Path | None = None, store_spec: str | None = None
-) -> list[Label]:
-    """Labels of ``source`` (:data:`LABEL_SOURCES`); ``path`` is the published set's file."""
-    if source not in LABEL_SOURCES:
-        raise ConfigurationError(
-            f"Unknown label source {source!r}; use one of {', '.join(LABEL_SOURCES)}."
-        )
-    if source == "store":
-        with open_label_store(store_spec) as store:
-            labels = store.query()
-        if not labels:
-            raise ConfigurationError(
-                "The label store holds no labels; run 'sseflows labels import' first or "
-                "pass --labels-source obelix|laskowski with --labels-path."
-            )
-        return labels
-    if path is None:
-        raise ConfigurationError(f"The label source {source!r} needs --labels-path.")
-    if not Path(path).exists():
-        raise ConfigurationError(f"The label set path {path} does not exist.")
-    return list(IMPORTERS[source](Path(path)).labels)
-
-
-def training_table(
-    source: str = "store",
-    path: Path | None = None,
-    store_spec: str | None = None,
-    threshold_s_per_cm: float = DEFAULT_THRESHOLD_S_PER_CM,
-) -> TrainingTable:
-    """The training table of a label source (see :mod:`sseflows.rank.table`)."""
-    table = build_training_table(
-        training_labels(source, path, store_spec), threshold_s_per_cm=threshold_s_per_cm
-    )
-    if len(table) < 10:
-        raise ConfigurationError(
-            f"The label source {source!r} gives {len(table)} distinct materials; a ranking "
-            "model needs at least 10."
-        )
-    return table
 
 
 def representation(name: str = DEFAULT_REPRESENTATION, **settings: Any) -> Representation:

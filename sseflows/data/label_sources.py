@@ -19,6 +19,7 @@ import csv
 import math
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -358,3 +359,11 @@ def read_obelix_labels(folder: Path) -> list[Label]:
 def read_laskowski_labels(csv_path: Path) -> list[Label]:
     """The labels of :func:`import_laskowski` (skipped rows dropped)."""
     return import_laskowski(csv_path).labels
+
+
+LABEL_IMPORTERS: dict[str, Callable[[Path], LabelImport]] = {
+    "obelix": import_obelix,
+    "laskowski": import_laskowski,
+    "laskowski-clustering": import_laskowski_clustering,
+}
+"""Published label sets by name: importer of the set's file or folder."""

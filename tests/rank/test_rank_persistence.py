@@ -16,7 +16,7 @@ from pymatgen.core.periodic_table import DummySpecies
 from sseflows.core.candidate import Candidate
 from sseflows.core.errors import ConfigurationError
 from sseflows.rank.descriptors.base import FeatureInput, representation_from_name
-from sseflows.rank.maker import RankMaker, order_records
+from sseflows.rank.maker import RankMaker, TrainingSpec, order_records, trained_model
 from sseflows.rank.model import RankModel, train_rank_model
 from sseflows.rank.persistence import load_rank_model, provenance_path
 from sseflows.rank.schemas import RankDoc
@@ -219,3 +219,27 @@ def test_rank_maker_orders_by_log10_sigma(toy_model_path: Path) -> None:
     values = [doc.log10_sigma for doc in docs]
     assert values == sorted(values, reverse=True)
     assert [doc.rank for doc in docs] == list(range(1, 7))
+
+
+def test_rank_maker_trains_its_model_when_given_labels(tmp_path: Path, obelix_dir: Path) -> None:
+    """With a TrainingSpec the job trains on OBELiX, saves the model, then ranks with it."""
+    model_path = tmp_path / "trained.skops"
+    spec = TrainingSpec(
+        labels_source="obelix", labels_path=str(obelix_dir), model_settings=dict(SMALL_ENSEMBLE)
+    )
+    candidates = [
+        Candidate(id="llzo", formula="Li7La3Zr2O12"),
+        Candidate(id="li2o", formula="Li2O"),
+    ]
+    job = RankMaker(model_path=str(model_path), training=spec).make(candidates)
+    responses = run_locally(job, store=build_job_store("memory"), log=False, ensure_success=True)
+    docs = [
+        RankDoc.model_validate(d) if isinstance(d, dict) else d
+        for d in responses[job.uuid][1].output
+    ]
+    assert [doc.candidate_id for doc in docs] == ["llzo", "li2o"]  # the garnet ranks first
+    saved = load_rank_model(model_path)
+    assert docs[0].model_version == saved.version != ""
+    assert saved.provenance["n_rows"] > 400  # OBELiX train after merging duplicates
+    with pytest.raises(ConfigurationError, match="needs --labels-path"):
+        trained_model(TrainingSpec(labels_source="obelix"), None)
