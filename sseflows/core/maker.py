@@ -11,12 +11,20 @@ and ``approximant``: the :class:`~sseflows.core.approximant.ApproximantRecord` (
 of the ordered approximant a disordered candidate was replaced by, which the Maker copies
 into its document (:func:`sseflows.flows.tiers.make_tier_flow` computes it with the
 Maker's :class:`ApproximantFields` settings).
+
+Two more seeds serve the rate-limiting hop (issue 13 §2): ``li_paths_cart``, the BVSE path
+of every distinct hop, for the ML engine computing them all (``ForceFieldNebMaker.hops``);
+and ``limiting_hop_index``, the limiting hop of the lowest-dimensional percolating network
+of the candidate's ML NEB document (``NebDoc.limiting_hop_index``). A :class:`NebSeeded`
+Maker given it computes that hop instead of its ``hop_index`` (:meth:`NebSeeded.seeded_hop`);
+:func:`sseflows.flows.tiers.tier_seeds` hands it on when called with the ML document, and
+then the BVSE path (and any ML band) is that hop's.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from jobflow import Flow, Job, Maker
 
@@ -53,6 +61,9 @@ class ApproximantFields:
     approximant_relax: ApproximantRelaxSettings = field(default_factory=ApproximantRelaxSettings)
 
 
+_Seeded = TypeVar("_Seeded", bound="NebSeeded")
+
+
 @dataclass
 class NebSeeded(ApproximantFields, TierMaker):
     """A tier Maker computing one Li hop, seeded by its BVSE path (``li_path_cart``);
@@ -68,8 +79,15 @@ class NebSeeded(ApproximantFields, TierMaker):
             (:func:`sseflows.core.images.seed_images`); only the first two use the seed.
     """
 
-    seed_names: ClassVar[tuple[str, ...]] = ("li_path_cart", "approximant")
+    seed_names: ClassVar[tuple[str, ...]] = ("li_path_cart", "approximant", "limiting_hop_index")
     hop_index: int = 0
     max_hop_length: float = 4.5
     symprec: float = 0.1
     image_method: str = "auto"
+
+    def seeded_hop(self: _Seeded, limiting_hop_index: int | None) -> _Seeded:
+        """This Maker computing hop ``limiting_hop_index`` (the ``limiting_hop_index`` seed)
+        instead of ``hop_index``; itself when the seed is None."""
+        if limiting_hop_index is None:
+            return self
+        return replace(self, hop_index=int(limiting_hop_index))

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -226,7 +226,7 @@ def network_doc(
     entries = [hop_entry(i, hop, doc) for i, (hop, doc) in enumerate(zip(hops, docs, strict=True))]
     found = percolation_barriers(edges, {e.index: e.percolation_barrier_ev for e in entries})
     first, lim = docs[0], found.limiting_hop
-    update = {
+    update: dict[str, Any] = {
         "hops": entries,
         "e1d_ev": found.e1d_ev,
         "e2d_ev": found.e2d_ev,
@@ -265,8 +265,7 @@ def network_doc(
             settings=first.settings,
             supercell_matrix=first.supercell_matrix,
             supercell_lengths_angstrom=first.supercell_lengths_angstrom,
-            **update,
-        )
+        ).model_copy(update=update)
     hop = entries[lim]
     reason = (
         f"Candidate '{cid}': over {len(entries)} distinct Li hops, percolation barriers "

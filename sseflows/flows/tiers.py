@@ -22,7 +22,11 @@ from sseflows.core.hops import enumerate_li_hops
 from sseflows.core.images import MlBand
 from sseflows.core.maker import NebSeeded, TierMaker
 from sseflows.flows.approximant import approximant_tier_job, needs_approximant
-from sseflows.gates.bvse.barriers import HOP_TUBE_RADIUS_ANGSTROM, bvse_li_path
+from sseflows.gates.bvse.barriers import (
+    HOP_TUBE_RADIUS_ANGSTROM,
+    bvse_li_path,
+    percolation_barriers,
+)
 
 
 def bvse_seed_path(
@@ -49,18 +53,76 @@ def bvse_seed_path(
     return np.asarray(points).tolist()
 
 
-def tier_seeds(maker: TierMaker, candidate: Candidate) -> dict[str, Any]:
-    """What earlier tiers hand to ``maker`` for ``candidate``: the BVSE Li path of the hop
-    a hop-computing Maker (:class:`~sseflows.core.maker.NebSeeded`) computes."""
-    if "li_path_cart" not in maker.seed_names or not isinstance(maker, NebSeeded):
+def bvse_seed_paths(
+    structure: Any,
+    max_hop_length: float = 4.5,
+    symprec: float = 0.1,
+    tube_radius: float = HOP_TUBE_RADIUS_ANGSTROM,
+) -> list[list | None]:
+    """BVSE Li path of every distinct hop (index as in ``enumerate_li_hops``, None where a
+    hop has none), the seeds of a Maker computing every hop; the BVSE grid is computed
+    once. Empty when the structure has no hop or no BVSE grid."""
+    try:
+        hops = enumerate_li_hops(structure, max_length=max_hop_length, symprec=symprec)
+        grid = percolation_barriers(structure)
+    except (CandidateError, ValueError):
+        return []
+    paths: list[list | None] = []
+    for hop in hops:
+        try:
+            points, _ = bvse_li_path(
+                structure, hop.site_a, hop.site_b, hop.jimage, result=grid,
+                tube_radius=tube_radius,
+            )  # fmt: skip
+        except ValueError:
+            paths.append(None)
+            continue
+        paths.append(np.asarray(points).tolist())
+    return paths
+
+
+def limiting_hop(ml_doc: Any) -> int | None:
+    """The limiting hop of the lowest-dimensional percolating network in an ML NEB
+    document (:class:`~sseflows.core.neb.NebDoc` or its dict), or None."""
+    if ml_doc is None:
+        return None
+    if isinstance(ml_doc, dict):
+        value = ml_doc.get("limiting_hop_index")
+    else:
+        value = getattr(ml_doc, "limiting_hop_index", None)
+    return None if value is None else int(value)
+
+
+def tier_seeds(maker: TierMaker, candidate: Candidate, ml_doc: Any = None) -> dict[str, Any]:
+    """What earlier tiers hand to ``maker`` for ``candidate``.
+
+    * ``limiting_hop_index``: to a Maker that takes it (the QE NEB) when ``ml_doc``, the
+      candidate's ML NEB document with every hop, names a limiting hop; the Maker then
+      computes that hop instead of its ``hop_index``.
+    * ``li_paths_cart``: the BVSE path of every hop, to a Maker computing every hop
+      (``hops="all"``, the ML engine);
+    * ``li_path_cart``: otherwise the BVSE path of the one hop the Maker computes.
+
+    No path for ``image_method`` other than ``"auto"``/``"bvse"``.
+    """
+    if not isinstance(maker, NebSeeded):
         return {}
+    seeds: dict[str, Any] = {}
+    hop_index = maker.hop_index
+    chosen = limiting_hop(ml_doc)
+    if "limiting_hop_index" in maker.seed_names and chosen is not None:
+        seeds["limiting_hop_index"] = hop_index = chosen
     if maker.image_method not in ("auto", "bvse"):
-        return {}  # linear or IDPP images: no path to compute
-    return {
-        "li_path_cart": bvse_seed_path(
-            candidate.structure, maker.hop_index, maker.max_hop_length, maker.symprec
+        return seeds  # linear or IDPP images: no path to compute
+    if "li_paths_cart" in maker.seed_names and getattr(maker, "hops", "one") == "all":
+        seeds["li_paths_cart"] = bvse_seed_paths(
+            candidate.structure, maker.max_hop_length, maker.symprec
         )
-    }
+    elif "li_path_cart" in maker.seed_names:
+        seeds["li_path_cart"] = bvse_seed_path(
+            candidate.structure, hop_index, maker.max_hop_length, maker.symprec
+        )
+    return seeds
 
 
 def ml_engine_available() -> bool:
@@ -146,6 +208,6 @@ def make_tier_flow(
     if not wants_ml_band(maker) or "ml_band" in seeds:
         return maker.make(candidate, **seeds)
     hop = seeds.get("limiting_hop_index")  # the ML band of the hop the Maker will compute
-    band = ml_band_job(candidate, maker if hop is None else replace(maker, hop_index=hop))
+    band = ml_band_job(candidate, maker.seeded_hop(hop) if isinstance(maker, NebSeeded) else maker)
     tier = maker.make(candidate, **seeds, ml_band=band.output)
     return Flow([band, tier], output=tier.output, name=f"ml-seeded {maker.name} {candidate.id}")

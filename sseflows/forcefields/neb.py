@@ -208,7 +208,8 @@ class ForceFieldNebMaker(NebSeeded):
             li_paths_cart: With ``hops="all"``, the BVSE path of every distinct hop (None
                 where there is none), :func:`sseflows.flows.tiers.bvse_seed_paths`.
         """
-        doc = self.compute(candidate, li_path_cart, li_paths_cart)
+        maker = self.seeded_hop(seeds.get("limiting_hop_index"))  # used with hops="one"
+        doc = maker.compute(candidate, li_path_cart, li_paths_cart)
         return doc.with_approximant(approximant)
 
     def compute(

@@ -144,7 +144,9 @@ class QeNebFlowMaker(NebSeeded):
         :class:`~sseflows.core.images.MlBand` as a dict, or an upstream job's output
         reference to one) seeds the whole band."""
         structure, candidate_id = candidate.structure, candidate.id
-        maker = replace(self, work_dir=str(_resolve(self.work_dir)))
+        # the limiting hop of the ML engine's percolating network, when given
+        maker = self.seeded_hop(seeds.get("limiting_hop_index"))
+        maker = replace(maker, work_dir=str(_resolve(self.work_dir)))
         conv = converge_step(maker, candidate_id, structure)
         cell = cell_relax_step(maker, candidate_id, structure, conv.output)
         ends = endpoints_step(maker, candidate_id, cell.output)
