@@ -14,7 +14,13 @@ from sseflows.core.candidate import Candidate, make_candidate_id
 from sseflows.core.errors import CandidateError
 from sseflows.gates.mp.maker import gate_candidate
 from sseflows.gates.mp.schemas import MPGateDoc
-from sseflows.gates.mp.sources import build_mp_source, fill_snapshot, write_snapshot_json
+from sseflows.gates.mp.sources import (
+    MP_ENTRIES_COLLECTION,
+    build_mp_source,
+    fill_snapshot,
+    fill_snapshot_entries,
+    write_snapshot_json,
+)
 from sseflows.stores import MP_SNAPSHOT_COLLECTION, build_store
 
 
@@ -24,10 +30,13 @@ def fill_mp_snapshot(
     chemsys: list[str],
     out: Path | None = None,
     store_spec: str | None = None,
+    entries: bool = True,
 ) -> int:
     """Download the MP summary documents of ``mp_ids`` and chemical systems ``chemsys``
     (``Li-P-S``) into the JSON file ``out`` or, when it is None, the store ``store_spec``;
-    returns the number of documents written.
+    returns the number of documents written. With ``entries``, the computed entries of
+    every chemical system named or downloaded (and its subsystems) are stored too, for the
+    oxidation-limit filter.
 
     Raises:
         ConfigurationError: the API refuses or cannot be reached, or the store is unusable.
@@ -38,8 +47,19 @@ def fill_mp_snapshot(
         else build_store(MP_SNAPSHOT_COLLECTION, store_spec)
     )
     count = fill_snapshot(target, api_key, mp_ids=mp_ids, chemsys=chemsys)
+    systems = list(chemsys)
+    if entries:
+        systems += [doc["chemsys"] for doc in target.query() if doc.get("chemsys")]
+    entries_target: Store = (
+        MemoryStore(collection_name=MP_ENTRIES_COLLECTION)
+        if out is not None
+        else build_store(MP_ENTRIES_COLLECTION, store_spec)
+    )
+    if entries and systems:
+        fill_snapshot_entries(entries_target, api_key, systems)
     if out is not None:
-        write_snapshot_json(list(target.query()), out)
+        stored = {d["chemsys"]: d["entries"] for d in entries_target.query()} if entries else {}
+        write_snapshot_json(list(target.query()), out, stored or None)
     return count
 
 

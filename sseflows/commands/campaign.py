@@ -37,14 +37,21 @@ def run(
         spec_path, list(paths or []), candidates, store, mp_snapshot, workers, neb_engine,
         min_length, neb_top_k, md_top_k, fresh,
     )  # fmt: skip
-    print_screen_report(console, report.screen.funnel, report.screen.records)
+    print_screen_report(console, report.funnel, report.screen.records)
+    if report.rank is not None:
+        for reason in report.rank.dropped.values():
+            console.print(f"ranking dropped: {reason}")
     for tier, rows in report.tiers.items():
         console.print(f"{tier}: selected {', '.join(report.selected[tier]) or 'none'}")
         console.print(tier_table(tier, rows))
     console.print(f"{report.n_labels} computed label(s) written to the label store")
     if json_out is not None:
         payload = {"screen": report.screen.records, "selected": report.selected,
-                   "tiers": report.tiers, "labels_written": report.n_labels}  # fmt: skip
+                   "tiers": report.tiers, "labels_written": report.n_labels,
+                   "funnel": report.funnel,
+                   "rank": None if report.rank is None else {
+                       "model_version": report.rank.model_version, "kept": report.rank.kept,
+                       "dropped": report.rank.dropped}}  # fmt: skip
         json_out.write_text(json.dumps(payload, indent=2, default=str) + "\n")
 
 

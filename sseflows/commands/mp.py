@@ -36,6 +36,9 @@ def snapshot(
     store: str | None = typer.Option(
         None, "--store", help="Store spec (folder, memory, mongodb://) to fill instead."
     ),
+    entries: bool = typer.Option(
+        True, "--entries/--no-entries", help="Also store each chemical system's entries."
+    ),
 ) -> None:
     """Download MP summary documents so that compute nodes can run the MP gate offline."""
     from sseflows.campaign.mp import fill_mp_snapshot
@@ -48,7 +51,7 @@ def snapshot(
     if out is None and store is None:
         raise _fail("Give --out FILE.json or --store SPEC to say where the snapshot goes.")
     try:
-        count = fill_mp_snapshot(settings.mp_api_key, mp_id, chemsys, out, store)
+        count = fill_mp_snapshot(settings.mp_api_key, mp_id, chemsys, out, store, entries)
     except ConfigurationError as exc:
         raise _fail(str(exc)) from exc
     typer.echo(f"Wrote {count} MP summary documents to {out or store}.")

@@ -147,3 +147,29 @@ def test_filters_in_the_screening_flow(tmp_path: Path) -> None:
     doc = report.tier_docs["Li2S"]["filters"]
     assert doc["status"] == "dropped" and doc["oxidation_limit_v"] == pytest.approx(2.3)
     assert report.funnel["filters (no TM, E_hull = 0, oxidation limit)"] == 0
+
+
+def test_mp_snapshot_stores_entries_per_chemical_system(tmp_path: Path, monkeypatch) -> None:
+    """mp-api is mocked here (the API is unreachable from this machine)."""
+    import mp_api.client
+
+    from sseflows.campaign.mp import fill_mp_snapshot
+
+    class FakeRester:
+        def __init__(self, *args, **kwargs) -> None:
+            self.materials = self
+            self.summary = self
+
+        def search(self, fields, **criteria):
+            return [{"material_id": "mp-1153", "formula_pretty": "Li2S", "chemsys": "Li-S"}]
+
+        def get_entries_in_chemsys(self, elements):
+            return li_s_entries()
+
+    monkeypatch.setattr(mp_api.client, "MPRester", FakeRester)
+    monkeypatch.setattr("sseflows.gates.mp.sources.live_api_problem", lambda *a: None)
+    out = tmp_path / "snap.json"
+    assert fill_mp_snapshot("key", ["mp-1153"], [], out) == 1
+    source = build_mp_source(str(out), api_key="", use_live=False)
+    doc = filter_candidate(li2s(), 0.0, source, oxidation_limit_min_v=2.0)
+    assert doc.status == "passed" and doc.oxidation_limit_v == pytest.approx(2.3)

@@ -241,7 +241,18 @@ def test_cli_snapshot_writes_json_that_open_snapshot_reads(monkeypatch, tmp_path
     monkeypatch.setenv("MP_API_KEY", "secret")
     out = tmp_path / "snap.json"
     result = CliRunner().invoke(
-        app, ["mp", "snapshot", "--mp-id", "mp-1960", "--chemsys", "Li-Cl", "--out", str(out)]
+        app,
+        [
+            "mp",
+            "snapshot",
+            "--mp-id",
+            "mp-1960",
+            "--chemsys",
+            "Li-Cl",
+            "--out",
+            str(out),
+            "--no-entries",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "2 MP summary documents" in result.output
