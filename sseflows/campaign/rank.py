@@ -8,6 +8,7 @@ wrote, plus the computed labels of earlier campaigns) or straight from a publish
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,21 @@ REPLAY_MODEL_SETTINGS: dict[str, Any] = {
 members (LightGBM cannot split 5–55 rows usefully). On OBELiX train, 20 seeds, exploit needed
 a median of 29 measurements to find 3 targets with these members and 34.5 with the default
 LightGBM ensemble (README)."""
+
+
+def model_options(pairs: Sequence[str]) -> dict[str, Any]:
+    """``["n_runs=20", "learner=rf"]`` → ``{"n_runs": 20, "learner": "rf"}`` (JSON values,
+    else strings); a pair without ``=`` is a ConfigurationError."""
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigurationError(f"The model option {pair!r} is not KEY=VALUE.")
+        try:
+            options[key.strip()] = json.loads(text)
+        except json.JSONDecodeError:
+            options[key.strip()] = text
+    return options
 
 
 def descriptor_cache() -> Path | None:
@@ -172,6 +188,7 @@ def evaluate_model(
     features, table, excluded = featurised_table(table, rep)
     settings = dict(model_settings or {})
     try:
+        estimator_from_name(model, **settings)  # unknown model or option: fail before the CV
         report = evaluate(
             lambda: estimator_from_name(model, **settings),
             features,
@@ -180,7 +197,7 @@ def evaluate_model(
             n_splits=n_splits,
             seed=seed,
         )
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         raise ConfigurationError(f"The evaluation could not run: {exc}.") from exc
     report.update(
         representation=rep.describe(),

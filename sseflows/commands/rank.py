@@ -32,6 +32,9 @@ REPRESENTATION = typer.Option("magpie", "--representation", help=REPRESENTATION_
 MODEL = typer.Option("ensemble", "--model", help="ensemble, kang or clusters.")
 STORE = typer.Option(None, "--store", help=STORE_HELP)
 JSON_REPORT = typer.Option(None, "--json", help="Write the report here.")
+MODEL_OPTIONS = typer.Option(
+    [], "--model-option", help="KEY=VALUE overriding a model default (repeatable), e.g. n_runs=20."
+)
 
 
 def _write_json(path: Path | None, payload: Any, console: Console) -> None:
@@ -68,10 +71,11 @@ def train_command(
     representation: str = REPRESENTATION,
     threshold: float = typer.Option(1e-4, "--threshold", help="Superionic at σ ≥ this, S/cm."),
     pool: list[Path] = typer.Option([], "--pool", help="Pool structures (clusters model)."),
+    model_option: list[str] = MODEL_OPTIONS,
     store: str | None = STORE,
 ) -> None:
     """Train a ranking model on measured conductivities and save it with its provenance."""
-    from sseflows.campaign.rank import train
+    from sseflows.campaign.rank import model_options, train
 
     summary = train(
         out,
@@ -82,6 +86,7 @@ def train_command(
         representation_name=representation,
         threshold_s_per_cm=threshold,
         pool_paths=pool,
+        model_settings=model_options(model_option),
     )
     console = Console()
     console.print(
@@ -141,11 +146,12 @@ def evaluate_command(
     model: str = MODEL,
     representation: str = REPRESENTATION,
     seed: int = typer.Option(0, "--seed", help="Seed of the split and the control."),
+    model_option: list[str] = MODEL_OPTIONS,
     store: str | None = STORE,
     json_out: Path | None = JSON_REPORT,
 ) -> None:
     """Cross-validated metrics of a model, each next to a shuffled-label control."""
-    from sseflows.campaign.rank import evaluate_model
+    from sseflows.campaign.rank import evaluate_model, model_options
 
     report = evaluate_model(
         source=labels_source,
@@ -156,6 +162,7 @@ def evaluate_command(
         split=split,
         n_splits=n_splits,
         seed=seed,
+        model_settings=model_options(model_option),
     )
     console = Console()
     table = Table(title=f"{model} on {representation}: {split} CV, {report['n']} materials")
