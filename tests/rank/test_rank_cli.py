@@ -171,3 +171,17 @@ def test_missing_labels_path_is_a_one_sentence_configuration_error(tmp_path: Pat
         code=2,
     )  # fmt: skip
     assert "does not exist" in absent.output
+
+
+def test_model_options_parse_json_values_and_refuse_other_text() -> None:
+    from sseflows.campaign.rank import model_options
+    from sseflows.core.errors import ConfigurationError
+
+    assert model_options(["n_runs=20", "learner=rf", "coverage=0.8", "flag=true"]) == {
+        "n_runs": 20,
+        "learner": "rf",
+        "coverage": 0.8,
+        "flag": True,
+    }
+    with pytest.raises(ConfigurationError, match="'n_runs' is not KEY=VALUE"):
+        model_options(["n_runs"])
