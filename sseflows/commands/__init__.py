@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "qe",
     "md",
     "fireworks",
+    "report",
 )
 
 
