@@ -17,6 +17,7 @@ stage is a typed field and an unknown key is an error:
       mp: {band_gap_min_ev: 1.0}
       bvse: null
     md: {engine: vasp, temperatures_k: [600, 800, 1000, 1200], top_k: 10}
+    loop: {rounds: 3, batch_size: 5, acquisition: ucb, stop_after_rounds_without_hit: 2}
 
 The order a campaign runs them in is :meth:`CampaignSpec.stages`: the ranking stage first
 (``rank.stage: first``) or after the cheap gates (``after_gates``, the order of Kang et al.
@@ -170,6 +171,29 @@ class RankSpec(_Strict):
         return self
 
 
+class LoopSpec(_Strict):
+    """The closed loop (:mod:`sseflows.campaign.loop`, ``campaign run --rounds N``): each
+    round retrains the ranking model on every label so far, ranks the pool, picks a batch by
+    the acquisition, runs the gates and the expensive tiers on it and feeds the results
+    back as computed labels. Needs ``rank.train`` (a fixed ``model_path`` cannot learn)."""
+
+    rounds: int = Field(default=3, ge=1)
+    """Rounds in all (stored rounds count: a rerun continues where the last one stopped)."""
+    batch_size: int = Field(default=5, ge=1)
+    """Candidates picked per round (before the gates)."""
+    acquisition: Literal["exploit", "explore", "ucb"] = "exploit"
+    """Predicted log10 σ, its ensemble spread, or mean + kappa·spread
+    (:mod:`sseflows.rank.acquisition`); P(superionic) for a classifier-only model."""
+    kappa: float = Field(default=1.0, ge=0)
+    """κ of ``ucb``, in units of the ensemble spread."""
+    stop_after_rounds_without_hit: int | None = Field(default=None, ge=1)
+    """Stop after this many consecutive rounds without a new hit (None: never)."""
+    hit_threshold_s_per_cm: float = Field(default=1e-4, gt=0)
+    """A computed σ_RT (MD tier) at or above this is a hit, S/cm."""
+    hit_barrier_max_ev: float | None = Field(default=None, gt=0)
+    """A NEB barrier at or below this is also a hit, eV (None: only σ_RT makes hits)."""
+
+
 class CampaignSpec(_Strict):
     """One campaign, as written in ``workflows/<name>.yaml``."""
 
@@ -181,6 +205,13 @@ class CampaignSpec(_Strict):
     gates: GatesSpec = Field(default_factory=GatesSpec)
     neb: NebSpec | None = None
     md: MDSpec | None = None
+    loop: LoopSpec | None = None
+
+    @model_validator(mode="after")
+    def _loop_learns(self) -> CampaignSpec:
+        if self.loop is not None and (self.rank is None or self.rank.train is None):
+            raise ValueError("'loop' needs a ranking stage that trains ('rank.train')")
+        return self
 
     def stages(self) -> list[tuple[str, dict[str, Any]]]:
         """The stages in the order a campaign runs them, each with its set thresholds."""

@@ -5,7 +5,9 @@ acquisition and the per-candidate records never ask which model they hold:
 ``log10_sigma`` / ``log10_sigma_sd`` / ``log10_sigma_lo`` / ``log10_sigma_hi`` (log10 S/cm,
 interval at the ensemble's nominal coverage), ``p_superionic`` / ``p_superionic_sd``.
 
-* ``ensemble`` — :class:`sseflows.rank.ensemble.EnsembleModel` (the default).
+* ``ensemble`` — :class:`sseflows.rank.ensemble.EnsembleModel` (the default); it weights
+  computed rows (MD σ_RT) by ``computed_weight`` (0.5); ``kang`` and ``clusters`` treat
+  every row alike.
 * ``kang`` — :class:`sseflows.rank.kang.KangModel`: classification only.
 * ``clusters`` — :class:`sseflows.rank.clustering.ClusterModel` (Laskowski 2023): each
   candidate gets its ``cluster`` and whether the cluster is ``selected``; as a score, the
@@ -48,9 +50,11 @@ class EnsembleEstimator:
     name: str = "ensemble"
 
     def fit(self, features: np.ndarray, table: TrainingTable) -> EnsembleEstimator:
+        weight = table.sample_weight(self.config.computed_weight)
         self.model = EnsembleModel(self.config).fit(
-            features, table.y("obelix"), table.superionic(), table.groups(), table.censored()
-        )
+            features, table.y("obelix"), table.superionic(), table.groups(), table.censored(),
+            sample_weight=weight if table.computed().any() else None,
+        )  # fmt: skip
         return self
 
     def predict(self, features: np.ndarray) -> dict[str, np.ndarray]:

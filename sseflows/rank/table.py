@@ -135,6 +135,15 @@ class TrainingTable:
             dtype=bool,
         )
 
+    def computed(self) -> np.ndarray:
+        """Boolean mask of computed rows (σ_RT from the MD tier, ``kind="computed"``)."""
+        return np.array([row.kind == "computed" for row in self.rows], dtype=bool)
+
+    def sample_weight(self, computed_weight: float = 1.0) -> np.ndarray:
+        """Weight per row in a fit: 1 for a measured row, ``computed_weight`` for a computed
+        one (the ensemble's default is 0.5, :class:`sseflows.rank.ensemble.EnsembleSettings`)."""
+        return np.where(self.computed(), float(computed_weight), 1.0)
+
     def groups(self) -> np.ndarray:
         """Group index per row (see :func:`assign_groups`)."""
         return np.array([row.group for row in self.rows], dtype=int)
