@@ -8,9 +8,11 @@ Instead ``campaign run`` upserts one record per campaign, keyed by the spec's ``
      "selected": {"neb": [ids], "md": [ids]}, "candidate_ids": [...],
      "job_uuids": [uuid of every tier document the campaign used, all runs together]}
 
-``sseflows report NAME`` reads the documents of those uuids. The rounds of the learning
-loop, when a campaign stores them, are documents of the ``rounds`` collection with
-``campaign`` = the name (:data:`ROUNDS_COLLECTION`).
+``sseflows report NAME`` reads the documents of those uuids, and also those that name the
+campaign themselves: jobs of the FireWorks campaign flow carry ``metadata.campaign``, and the
+rounds of the learning loop (``campaign_rounds`` collection, :data:`ROUNDS_COLLECTION`, one
+document per round with ``campaign`` = the name) list the job uuids of their NEB and MD
+results and the version of the model that ranked the pool.
 """
 
 from __future__ import annotations
@@ -26,8 +28,11 @@ from sseflows.stores import build_store, store_write_lock
 CAMPAIGNS_COLLECTION = "campaigns"
 """One record per campaign, keyed by ``name``."""
 
-ROUNDS_COLLECTION = "rounds"
-"""Rounds of the learning loop: documents with ``campaign`` (name) and ``round`` (0, 1, …)."""
+ROUNDS_COLLECTION = "campaign_rounds"
+"""Rounds of the learning loop (``sseflows.campaign.loop`` writes them): documents with
+``campaign`` (name), ``round`` (1, 2, …), ``model`` (``version``, ``n_labels``), ``picks``
+(``candidate_id``, ``score``), ``results`` (``{tier: [{id, status, job_uuid, …}]}``) and
+``hits`` (candidate ids)."""
 
 
 def open_campaigns_store(spec: str | None = None) -> Store:
@@ -36,7 +41,7 @@ def open_campaigns_store(spec: str | None = None) -> Store:
 
 
 def open_rounds_store(spec: str | None = None) -> Store:
-    """The ``rounds`` collection under store ``spec`` (default: the ``db`` setting)."""
+    """The rounds collection under store ``spec`` (default: the ``db`` setting)."""
     return build_store(ROUNDS_COLLECTION, spec)
 
 

@@ -9,6 +9,7 @@ dicts of numbers); :mod:`sseflows.report.html` draws it.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -22,6 +23,7 @@ from sseflows.campaign.registry import (
     open_campaigns_store,
     open_rounds_store,
 )
+from sseflows.core.documents import PROCEEDS
 from sseflows.core.errors import ConfigurationError
 from sseflows.data.label_store import LabelStore, normalise_formula, open_label_store
 from sseflows.settings import load_settings
@@ -40,8 +42,9 @@ class CampaignReportData:
         store: Where it is stored (printable, credentials hidden).
         generated_at: When this was gathered (UTC, ISO).
         funnel: Stage → candidates left, as the last run recorded it.
-        rounds: The stored rounds (``round``, ``model_version``, ``n_labels``, ``picks``,
-            ``funnel`` when the loop stored them), by round.
+        rounds: The stored rounds of the learning loop
+            (:data:`~sseflows.campaign.registry.ROUNDS_COLLECTION`), oldest first.
+        round_funnels: Each round's funnel (:func:`round_funnel`).
         ranked: One row per RankDoc (best first).
         predicted_vs_label: Predicted log10 σ with its interval beside a measured or
             computed log10 σ of the same candidate.
@@ -56,6 +59,7 @@ class CampaignReportData:
     generated_at: str = ""
     funnel: dict[str, int] = field(default_factory=dict)
     rounds: list[dict[str, Any]] = field(default_factory=list)
+    round_funnels: dict[int, dict[str, int]] = field(default_factory=dict)
     ranked: list[dict[str, Any]] = field(default_factory=list)
     predicted_vs_label: list[dict[str, Any]] = field(default_factory=list)
     bvse_vs_neb: list[dict[str, Any]] = field(default_factory=list)
@@ -64,14 +68,50 @@ class CampaignReportData:
     learning_curve: list[dict[str, Any]] = field(default_factory=list)
 
 
-def campaign_docs(store: JobStore, uuids: list[str]) -> list[dict[str, Any]]:
-    """Tier documents of the jobs ``uuids``, newest first (with ``job_uuid``)."""
-    docs: list[dict[str, Any]] = []
+def _query(store: JobStore, criteria: dict[str, Any]) -> list[dict[str, Any]]:
+    criteria = {"output.tier": {"$exists": True}} | criteria
+    return [
+        d["output"] | {"job_uuid": d.get("uuid")}
+        for d in store.docs_store.query(criteria, properties=["output", "uuid"])
+    ]
+
+
+def campaign_docs(
+    store: JobStore, name: str, uuids: Sequence[str], rounds: Sequence[dict[str, Any]] = ()
+) -> list[dict[str, Any]]:
+    """The tier documents of campaign ``name``, newest first (with ``job_uuid``): those of
+    the jobs ``uuids`` (its record), those whose job metadata names the campaign (the
+    FireWorks flow), and for the learning loop's ``rounds`` the NEB and MD results they
+    list, the RankDocs of the last round's model and the gate documents of every candidate
+    with a NEB result."""
+    uuids = sorted(set(uuids) | {
+        str(row["job_uuid"])
+        for rnd in rounds
+        for rows in (rnd.get("results") or {}).values()
+        for row in rows
+        if isinstance(row, dict) and row.get("job_uuid")
+    })  # fmt: skip
+    found: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+    def add(docs: list[dict[str, Any]]) -> None:
+        for doc in docs:
+            key = (str(doc.get("job_uuid")), doc["tier"], doc["candidate_id"])
+            found.setdefault(key, doc)
+
     for start in range(0, len(uuids), 1000):
-        criteria = {"uuid": {"$in": uuids[start : start + 1000]}, "output.tier": {"$exists": True}}
-        for d in store.docs_store.query(criteria, properties=["output", "uuid"]):
-            docs.append(d["output"] | {"job_uuid": d.get("uuid")})
-    return sorted(docs, key=lambda o: str(o.get("created_at", "")), reverse=True)
+        add(_query(store, {"uuid": {"$in": uuids[start : start + 1000]}}))
+    add(_query(store, {"metadata.campaign": name}))
+    if rounds:
+        version = (rounds[-1].get("model") or {}).get("version")
+        if version:
+            add(_query(store, {"output.tier": "rank", "output.model_version": version}))
+        with_neb = sorted({d["candidate_id"] for d in found.values() if d["tier"] == "neb"})
+        have = {(d["candidate_id"], d["tier"]) for d in found.values()}
+        for tier in ("mp", "bvse"):
+            missing = [c for c in with_neb if (c, tier) not in have]
+            if missing:
+                add(_query(store, {"output.tier": tier, "output.candidate_id": {"$in": missing}}))
+    return sorted(found.values(), key=lambda o: str(o.get("created_at", "")), reverse=True)
 
 
 def _newest(docs: list[dict[str, Any]], tier: str, by_engine: bool = False) -> list[dict]:
@@ -293,26 +333,53 @@ def learning_curve_rows(
             barrier[doc["candidate_id"]] = min(value, barrier.get(doc["candidate_id"], math.inf))
     rows: list[dict[str, Any]] = []
     picked: set[str] = set()
+    hits: set[str] = set()
     for rnd in rounds:
         picked |= set(_pick_ids(rnd.get("picks")))
         sigmas = [sigma[c] for c in picked if c in sigma]
         barriers = [barrier[c] for c in picked if c in barrier]
-        labels = rnd.get("n_labels")
-        if labels is None and isinstance(rnd.get("labels"), list):
-            labels = len(rnd["labels"])
+        if isinstance(rnd.get("hits"), list):  # the loop's own rule (σ or NEB barrier)
+            hits |= {str(h) for h in rnd["hits"]}
+        else:
+            hits |= {c for c in picked if sigma.get(c, -math.inf) >= HIT_LOG10_SIGMA}
+        model = rnd.get("model") or {}
         rows.append(
             {
                 "round": int(rnd.get("round", len(rows))),
-                "model_version": rnd.get("model_version") or "",
-                "n_labels": labels,
+                "model_version": model.get("version") or rnd.get("model_version") or "",
+                "n_labels": model.get("n_labels", rnd.get("n_labels")),
                 "picked_so_far": len(picked),
                 "computed_so_far": len({c for c in picked if c in sigma or c in barrier}),
                 "best_log10_sigma": max(sigmas) if sigmas else None,
                 "lowest_barrier_ev": min(barriers) if barriers else None,
-                "hits_so_far": sum(s >= HIT_LOG10_SIGMA for s in sigmas),
+                "hits_so_far": len(hits),
             }
         )
     return rows
+
+
+def round_funnel(rnd: dict[str, Any]) -> dict[str, int]:
+    """A round's funnel: its stored ``funnel``, else ranked → eligible (not computed before)
+    → picked → through the gates → completed per tier → hits, from the round document."""
+    if isinstance(rnd.get("funnel"), dict):
+        return {str(k): int(v) for k, v in rnd["funnel"].items()}
+    funnel: dict[str, int] = {}
+    for key, stage in (("n_ranked", "ranked"), ("n_eligible", "eligible (not computed)")):
+        if rnd.get(key) is not None:
+            funnel[stage] = int(rnd[key])
+    funnel["picked"] = len(_pick_ids(rnd.get("picks")))
+    gates = rnd.get("gates")
+    if isinstance(gates, dict) and gates:
+        funnel["through the gates"] = sum(
+            isinstance(g, dict) and g.get("status") in PROCEEDS for g in gates.values()
+        )
+    for tier, rows in (rnd.get("results") or {}).items():
+        funnel[f"{tier} completed"] = sum(
+            isinstance(r, dict) and r.get("status") == "completed" for r in rows
+        )
+    if isinstance(rnd.get("hits"), list):
+        funnel["hits"] = len(rnd["hits"])
+    return funnel
 
 
 def measured_by_formula(labels: LabelStore | None) -> dict[str, list[dict[str, Any]]]:
@@ -342,22 +409,23 @@ def gather_report_data(
     Raises:
         ConfigurationError: no campaign of that name is recorded (naming those that are).
     """
-    record = load_campaign(campaigns, name)
-    if record is None:
-        known = campaign_names(campaigns)
-        listed = ", ".join(known) if known else "none"
-        raise ConfigurationError(
-            f"No campaign named '{name}' is recorded in {store_name or 'the store'} "
-            f"(recorded: {listed}); 'sseflows campaign run' records a campaign under its "
-            "spec's name, and rerunning it reuses every stored result."
-        )
-    docs = campaign_docs(store, [str(u) for u in record.get("job_uuids", [])])
+    record = load_campaign(campaigns, name) or {}
     round_docs: list[dict[str, Any]] = []
     if rounds is not None:
         rounds.connect()
         round_docs = sorted(
             ({k: v for k, v in d.items() if k != "_id"} for d in rounds.query({"campaign": name})),
             key=lambda d: int(d.get("round", 0)),
+        )
+    uuids = [str(u) for u in record.get("job_uuids", [])]
+    docs = campaign_docs(store, name, uuids, round_docs)
+    if not record and not round_docs and not docs:
+        known = campaign_names(campaigns)
+        listed = ", ".join(known) if known else "none"
+        raise ConfigurationError(
+            f"No campaign named '{name}' is recorded in {store_name or 'the store'} "
+            f"(recorded: {listed}); 'sseflows campaign run' records a campaign under its "
+            "spec's name, and rerunning it reuses every stored result."
         )
     rank_docs = _newest(docs, "rank")
     neb_docs = _newest(docs, "neb", by_engine=True)
@@ -368,6 +436,7 @@ def gather_report_data(
         generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         funnel={str(k): int(v) for k, v in (record.get("funnel") or {}).items()},
         rounds=round_docs,
+        round_funnels={int(r.get("round", i)): round_funnel(r) for i, r in enumerate(round_docs)},
         ranked=ranked_rows(rank_docs),
         predicted_vs_label=predicted_vs_label_rows(rank_docs, md_docs, measured_by_formula(labels)),
         bvse_vs_neb=bvse_vs_neb_rows(_newest(docs, "bvse"), neb_docs),

@@ -30,6 +30,7 @@ class ReportData(Protocol):
     generated_at: str
     funnel: dict[str, int]
     rounds: list[dict[str, Any]]
+    round_funnels: dict[int, dict[str, int]]
     ranked: list[dict[str, Any]]
     predicted_vs_label: list[dict[str, Any]]
     bvse_vs_neb: list[dict[str, Any]]
@@ -124,10 +125,9 @@ def section(
 def funnel_rows(data: ReportData) -> list[dict[str, Any]]:
     """(scope, stage, candidates): the campaign's last funnel, then each round's."""
     rows = [{"scope": "campaign", "stage": k, "candidates": v} for k, v in data.funnel.items()]
-    for rnd in data.rounds:
-        for stage, count in (rnd.get("funnel") or {}).items():
-            rows.append({"scope": f"round {rnd.get('round')}", "stage": stage,
-                         "candidates": int(count)})  # fmt: skip
+    for index, funnel in data.round_funnels.items():
+        for stage, count in funnel.items():
+            rows.append({"scope": f"round {index}", "stage": stage, "candidates": count})
     return rows
 
 

@@ -60,7 +60,7 @@ def _md() -> ConductivityDoc:
     )  # fmt: skip
 
 
-def _store_campaign(db: Path, rounds: bool = True) -> dict:
+def _store_campaign(db: Path, record: bool = True, rounds: bool = True) -> dict:
     """A small campaign written straight into the stores; the documents by table."""
     store = build_job_store(str(db))
     store.connect()
@@ -75,8 +75,9 @@ def _store_campaign(db: Path, rounds: bool = True) -> dict:
     ]  # fmt: skip
     nebs = [_neb("Li2O", [0.0, 0.08, 0.22, 0.09, 0.0]), _neb("LiCl", [0.0, 0.31, 0.54, 0.3, 0.0])]
     docs = [*ranks, *gates, *nebs, _md()]
+    old_rank = _rank("Li2O", "Li2O", 1, 0.2, 0.1, -7.0).model_copy(update={"model_version": "0ld"})
     uuids = []
-    for doc in docs:
+    for doc in [*docs, old_rank]:
         job_uuid = str(uuid.uuid4())
         uuids.append(job_uuid)
         store.docs_store.update([{"uuid": job_uuid, "index": 1, "metadata": {},
@@ -88,20 +89,33 @@ def _store_campaign(db: Path, rounds: bool = True) -> dict:
         [{"uuid": "other", "index": 1, "metadata": {}, "output": other}], key=["uuid", "index"]
     )
     funnel = {"candidates": 3, "ranking": 3, "BVSE gate (E_a)": 2}
-    record_campaign(open_campaigns_store(str(db)), "tiny", uuids, funnel,
-                    {"neb": ["Li2O", "LiCl"]}, ["Li3PS4", "Li2O", "LiCl"])  # fmt: skip
+    if record:
+        record_campaign(open_campaigns_store(str(db)), "tiny", uuids[: len(docs)], funnel,
+                        {"neb": ["Li2O", "LiCl"]}, ["Li3PS4", "Li2O", "LiCl"])  # fmt: skip
     with open_label_store(str(db)) as labels:
         labels.add([Label(label_id="obelix:x", formula="Li2O", sigma_rt_s_per_cm=1e-9,
                           source="obelix")])  # fmt: skip
     if rounds:
         store_rounds = open_rounds_store(str(db))
         store_rounds.connect()
-        store_rounds.update([
-            {"campaign": "tiny", "round": 0, "model_version": "abc123", "n_labels": 10,
-             "picks": ["Li2O", "LiCl"], "funnel": {"candidates": 3, "picked": 2}},
-            {"campaign": "tiny", "round": 1, "model_version": "def456", "n_labels": 12,
-             "picks": [{"candidate_id": "Li3PS4"}], "funnel": {"candidates": 3, "picked": 1}},
-        ], key=["campaign", "round"])  # fmt: skip
+        neb_uuids, md_uuid = uuids[len(ranks) + len(gates) : -2], uuids[-2]
+        store_rounds.update([  # as sseflows.campaign.loop stores them
+            {"round_id": "tiny:1", "campaign": "tiny", "round": 1,
+             "model": {"version": "0ld", "n_labels": 10},
+             "n_ranked": 3, "n_eligible": 3,
+             "picks": [{"candidate_id": "Li2O", "score": 0.4},
+                       {"candidate_id": "LiCl", "score": 0.1}],
+             "gates": {"Li2O": {"status": "passed"}, "LiCl": {"status": "passed"}},
+             "results": {"neb": [{"id": c, "status": "completed", "job_uuid": u}
+                                 for c, u in zip(("Li2O", "LiCl"), neb_uuids, strict=True)]},
+             "hits": []},
+            {"round_id": "tiny:2", "campaign": "tiny", "round": 2,
+             "model": {"version": "abc123", "n_labels": 12},
+             "n_ranked": 3, "n_eligible": 1, "picks": [{"candidate_id": "Li3PS4", "score": 0.9}],
+             "gates": {"Li3PS4": {"status": "unknown"}},
+             "results": {"md": [{"id": "Li3PS4", "status": "completed", "job_uuid": md_uuid}]},
+             "hits": ["Li3PS4"]},
+        ], key="round_id")  # fmt: skip
     return {"rank": ranks, "neb": nebs, "md": _md(), "funnel": funnel}
 
 
@@ -149,9 +163,9 @@ def _num(value: str) -> float | None:
     return None if value == "" else float(value)
 
 
-def _render(tmp_path: Path, rounds: bool = True) -> tuple[Path, dict, Tables]:
+def _render(tmp_path: Path, record: bool = True) -> tuple[Path, dict, Tables]:
     db = tmp_path / "db"
-    stored = _store_campaign(db, rounds)
+    stored = _store_campaign(db, record)
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["report", "tiny", "--out", str(out), "--store", str(db)])
     assert result.exit_code == 0, result.output
@@ -172,7 +186,11 @@ def test_report_tables_equal_the_stored_documents(tmp_path: Path) -> None:
             assert _num(row[key]) == getattr(doc, key)
     funnel = [r for r in parsed.tables["funnel"] if r["scope"] == "campaign"]
     assert {r["stage"]: int(r["candidates"]) for r in funnel} == stored["funnel"]
-    assert {r["scope"] for r in parsed.tables["funnel"]} == {"campaign", "round 0", "round 1"}
+    assert {r["scope"] for r in parsed.tables["funnel"]} == {"campaign", "round 1", "round 2"}
+    round_2 = {r["stage"]: int(r["candidates"]) for r in parsed.tables["funnel"]
+               if r["scope"] == "round 2"}  # fmt: skip
+    assert round_2 == {"ranked": 3, "eligible (not computed)": 1, "picked": 1,
+                       "through the gates": 1, "md completed": 1, "hits": 1}  # fmt: skip
     profiles = parsed.tables["neb_profiles"]
     for neb in stored["neb"]:
         rows = [r for r in profiles if r["candidate_id"] == neb.candidate_id]
@@ -200,7 +218,21 @@ def test_report_tables_equal_the_stored_documents(tmp_path: Path) -> None:
     curve = parsed.tables["learning_curve"]
     assert [int(r["picked_so_far"]) for r in curve] == [2, 3]
     assert [int(r["hits_so_far"]) for r in curve] == [0, 1]
+    assert [r["model_version"] for r in curve] == ["0ld", "abc123"]
     assert _num(curve[0]["lowest_barrier_ev"]) == 0.22
+
+
+def test_a_loop_campaign_without_a_record_is_found_by_its_rounds(tmp_path: Path) -> None:
+    _, stored, parsed = _render(tmp_path, record=False)
+    assert not parsed.no_data
+    assert {r["scope"] for r in parsed.tables["funnel"]} == {"round 1", "round 2"}
+    # the RankDocs of the last round's model, not the older model's
+    assert [(r["candidate_id"], r["model_version"]) for r in parsed.tables["ranked"]] == [
+        (d.candidate_id, "abc123") for d in stored["rank"]
+    ]
+    assert {r["candidate_id"] for r in parsed.tables["neb_barriers"]} == {"Li2O", "LiCl"}
+    assert {r["candidate_id"] for r in parsed.tables["bvse_neb"]} == {"Li2O", "LiCl"}
+    assert [r["candidate_id"] for r in parsed.tables["arrhenius_fits"]] == ["Li3PS4"]
 
 
 def test_missing_figures_say_no_data_and_unknown_names_are_one_sentence(tmp_path: Path) -> None:
