@@ -27,6 +27,7 @@ from sseflows.campaign.local import FlowRun, run_flows
 from sseflows.campaign.neb import neb_maker
 from sseflows.campaign.plan import plan_flows, stored_docs_by_key
 from sseflows.campaign.rank_stage import RankStageReport, resolve_rank_model, run_rank_stage
+from sseflows.campaign.registry import doc_uuids, open_campaigns_store, record_campaign
 from sseflows.campaign.results import latest_by_candidate
 from sseflows.campaign.screen import ScreenReport, screen_candidates
 from sseflows.campaign.spec import CampaignSpec, RankSpec, load_campaign_spec
@@ -120,6 +121,8 @@ class CampaignReport:
     n_labels: int = 0
     rank: RankStageReport | None = None
     rank_stage: str = "first"
+    job_uuids: set[str] = field(default_factory=set)
+    """Job uuids of every tier document the campaign used (its record, for the report)."""
 
     @property
     def funnel(self) -> dict[str, int]:
@@ -243,6 +246,10 @@ def run_campaign(
         )  # fmt: skip
         report.selected[tier] = chosen
         report.tiers[tier] = tier_records(docs, keys)
+        report.job_uuids |= doc_uuids(docs.values())
+    report.job_uuids |= doc_uuids(d for t in report.screen.tier_docs.values() for d in t.values())
+    if report.rank is not None:
+        report.job_uuids |= doc_uuids(report.rank.docs.values())
     if label_store is not None:
         report.n_labels = label_store.add(computed_labels(store, campaign))
     return report
@@ -288,7 +295,12 @@ def run_campaign_spec(
     store = build_job_store(settings.db)
     store.connect()
     with open_label_store(settings.db) as labels:
-        return run_campaign(
+        report = run_campaign(
             makers, candidate_set, store, workers=settings.n_workers, fresh=fresh,
             campaign=spec.name, label_store=labels,
         )  # fmt: skip
+    record_campaign(
+        open_campaigns_store(settings.db), spec.name, report.job_uuids, report.funnel,
+        report.selected, [c.id for c in candidate_set.candidates],
+    )  # fmt: skip
+    return report

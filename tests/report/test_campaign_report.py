@@ -287,3 +287,28 @@ def test_every_figure_loads_in_headless_chromium(tmp_path: Path) -> None:
         assert image["complete"] and image["width"] > 0 and image["height"] > 0, image
     # the dumped DOM still holds the stored numbers
     assert _parse(dump).tables["ranked"] == parsed.tables["ranked"]
+
+
+def test_campaign_run_records_the_campaign_the_report_reads(tmp_path: Path) -> None:
+    from pymatgen.io.cif import CifWriter
+
+    from sseflows.campaign.run import run_campaign_spec
+    from sseflows.data.prototypes import PROTOTYPES
+    from tests.conftest import DEMO_SNAPSHOT
+
+    pool = tmp_path / "pool"
+    pool.mkdir()
+    for name in ("LiCl", "NaCl"):
+        CifWriter(PROTOTYPES[name]()).write_file(pool / f"{name}.cif")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: gates-only\ngates:\n  mp: {e_hull_max_ev_per_atom: 0.07}\n")
+    db = str(tmp_path / "db")
+    report = run_campaign_spec(spec, [pool], store_spec=db, mp_snapshot=str(DEMO_SNAPSHOT),
+                               workers=1)  # fmt: skip
+    result = CliRunner().invoke(app, ["report", "gates-only", "--out", str(tmp_path / "o"),
+                                      "--store", db])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    parsed = _parse((tmp_path / "o" / "gates-only.html").read_text())
+    funnel = {r["stage"]: int(r["candidates"]) for r in parsed.tables["funnel"]}
+    assert funnel == report.funnel
+    assert "ranked" in parsed.no_data and "neb_profiles" in parsed.no_data
