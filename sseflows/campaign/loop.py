@@ -492,6 +492,11 @@ def run_loop(
     return report
 
 
+def wants_loop(spec_path: Path, rounds: int | None) -> bool:
+    """True when ``campaign run`` runs the loop: ``--rounds`` given or the spec has ``loop:``."""
+    return rounds is not None or load_campaign_spec(spec_path).loop is not None
+
+
 def run_loop_spec(
     spec_path: Path,
     paths: list[Path],

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from sseflows.core.errors import ConfigurationError
 
 campaign_app = typer.Typer(
     help="Whole campaigns from workflows/*.yaml specs.", no_args_is_help=True
@@ -26,13 +31,28 @@ def run(
     md_top_k: int | None = typer.Option(None, "--md-top-k", help="Candidates for MD."),
     json_out: Path | None = typer.Option(None, "--json", help="Write the report here."),
     fresh: bool = typer.Option(False, "--fresh", help="Recompute stored results."),
+    rounds: int | None = typer.Option(
+        None, "--rounds", help="Closed-loop rounds in all [spec loop.rounds]."
+    ),
 ) -> None:
-    """Screen, select the best, run the NEB and MD tiers, and feed labels back."""
+    """Screen, select the best, run the NEB and MD tiers, and feed labels back; with
+    ``--rounds N`` (or a spec ``loop:``) N rounds of retrain → rank → pick → compute."""
+    from sseflows.campaign.loop import wants_loop
     from sseflows.campaign.run import run_campaign_spec
     from sseflows.report.console import wide_console
     from sseflows.report.tables import print_screen_report, tier_table
 
     console = wide_console()
+    if wants_loop(spec_path, rounds):
+        if fresh:
+            raise ConfigurationError(
+                "--fresh cannot be combined with the loop, which reuses results."
+            )
+        _run_loop(console, json_out, spec_path=spec_path, paths=list(paths or []),
+                  candidates_csv=candidates, store_spec=store, mp_snapshot=mp_snapshot,
+                  workers=workers, neb_engine=neb_engine, min_length=min_length,
+                  neb_top_k=neb_top_k, md_top_k=md_top_k, rounds=rounds)  # fmt: skip
+        return
     report = run_campaign_spec(
         spec_path, list(paths or []), candidates, store, mp_snapshot, workers, neb_engine,
         min_length, neb_top_k, md_top_k, fresh,
@@ -53,6 +73,55 @@ def run(
                        "model_version": report.rank.model_version, "kept": report.rank.kept,
                        "dropped": report.rank.dropped}}  # fmt: skip
         json_out.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+
+
+def _rounds_table(rows: list[dict[str, Any]]) -> Table:
+    table = Table(title="Rounds")
+    for key in rows[0] if rows else ():
+        table.add_column(key, overflow="fold")
+    for row in rows:
+        table.add_row(*(str(v) for v in row.values()))
+    return table
+
+
+def _run_loop(console: Console, json_out: Path | None, **options: Any) -> None:
+    """Run the loop of ``campaign run --rounds`` (``options`` of ``run_loop_spec``), one line
+    per round as it ends, then the rounds table."""
+    from sseflows.campaign.loop import round_rows, run_loop_spec
+
+    def show(doc: dict[str, Any]) -> None:
+        (row,) = round_rows([doc])
+        console.print(
+            f"round {row['round']}: model {row['model']} on {row['labels']} labels "
+            f"({row['computed']} computed); picks {row['picks']}; "
+            f"{row['new labels']} new label(s); hits {row['hits']}"
+        )
+
+    report = run_loop_spec(**options, on_round=show)
+    console.print(_rounds_table(round_rows(report.rounds)))
+    console.print(report.stop_reason)
+    if json_out is not None:
+        payload = {"campaign": report.campaign, "ran": report.ran, "rounds": report.rounds,
+                   "stop_reason": report.stop_reason}  # fmt: skip
+        json_out.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+
+
+@campaign_app.command("rounds")
+def rounds_(
+    name: str = typer.Argument(..., help="Campaign name (the spec's name)."),
+    store: str | None = typer.Option(None, "--store", help="Store spec [~/.sseflows/db]."),
+    json_out: Path | None = typer.Option(None, "--json", help="Write the rounds here."),
+) -> None:
+    """List the stored rounds of a campaign's loop: model, labels, picks, results, hits."""
+    from sseflows.campaign.loop import list_rounds, round_rows
+    from sseflows.report.console import wide_console
+
+    stored = list_rounds(name, store)
+    if not stored:
+        raise ConfigurationError(f"Campaign {name!r} has no stored rounds in this store.")
+    wide_console().print(_rounds_table(round_rows(stored)))
+    if json_out is not None:
+        json_out.write_text(json.dumps(stored, indent=2, default=str) + "\n")
 
 
 @campaign_app.command("validate")

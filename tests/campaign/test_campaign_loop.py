@@ -3,6 +3,7 @@ runs a (fake, instant) MD tier, feeds its σ_RT back; rounds are stored and list
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -179,3 +180,30 @@ def test_loop_labels_and_spec_errors(tmp_path: Path) -> None:
     empty = open_label_store(str(tmp_path / "empty"))
     with empty as labels, pytest.raises(ConfigurationError, match="holds no labels"):
         loop_labels(ok.rank, labels)
+
+
+def test_campaign_run_rounds_and_campaign_rounds_cli(tmp_path: Path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from sseflows.cli import app
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # the models folder
+    runner = CliRunner()
+    spec = _spec(tmp_path, "{rounds: 5, batch_size: 2}")
+    pool = write_pool(tmp_path / "pool", POOL)
+    db = str(tmp_path / "db")
+    with open_label_store(db) as labels:
+        labels.add(toy_labels())
+    common = ["--store", db, "--mp-snapshot", str(DEMO_SNAPSHOT), "--workers", "1"]
+    out = tmp_path / "loop.json"
+    result = runner.invoke(
+        app, ["campaign", "run", str(spec), str(pool), *common, "--rounds", "1", "--json", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "round 1: model" in result.output and "1 round(s) are done." in result.output
+    assert [d["round"] for d in json.loads(out.read_text())["rounds"]] == [1]
+    listed = runner.invoke(app, ["campaign", "rounds", "looped", "--store", db])
+    assert listed.exit_code == 0 and "Rounds" in listed.output
+    assert runner.invoke(app, ["campaign", "rounds", "nope", "--store", db]).exit_code == 2
+    fresh = runner.invoke(app, ["campaign", "run", str(spec), str(pool), *common, "--fresh"])
+    assert fresh.exit_code == 2 and "--fresh cannot be combined" in fresh.output
