@@ -9,7 +9,7 @@ wrote, plus the computed labels of earlier campaigns) or straight from a publish
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,17 @@ REPLAY_MODEL_SETTINGS: dict[str, Any] = {
 members (LightGBM cannot split 5–55 rows usefully). On OBELiX train, 20 seeds, exploit needed
 a median of 29 measurements to find 3 targets with these members and 34.5 with the default
 LightGBM ensemble (README)."""
+
+
+StepCallback = Callable[[str, int | None, int | None], None]
+"""Progress of a long use case: ``(what it is doing, steps done, steps in all)``, the counts
+None while a phase has no steps (``sseflows.report.progress.StepProgress`` shows it)."""
+
+
+def _say(progress: StepCallback | None, what: str, done: int | None = None,
+         total: int | None = None) -> None:  # fmt: skip
+    if progress is not None:
+        progress(what, done, total)
 
 
 def model_options(pairs: Sequence[str]) -> dict[str, Any]:
@@ -110,15 +121,20 @@ def train(
     model_settings: dict[str, Any] | None = None,
     representation_settings: dict[str, Any] | None = None,
     pool_inputs: Sequence[FeatureInput] = (),
+    progress: StepCallback | None = None,
 ) -> TrainSummary:
     """Train a ranking model on a label source and save it to ``out`` (skops + JSON).
 
     ``pool_paths`` or ``pool_inputs`` are the unlabelled pool the ``clusters`` model
     clusters with the labels; ``representation_settings`` the representation's settings."""
+    _say(progress, "reading the labels")
     table = training_table(source, labels_path, store_spec, threshold_s_per_cm)
     pool = list(pool_inputs)
     if pool_paths:
         pool += [candidate_input(c) for c in read_candidates(pool_paths).candidates]
+    _say(
+        progress, f"featurising and fitting {len(table)} materials ({model}, {representation_name})"
+    )
     try:
         fitted = train_rank_model(
             table,
@@ -146,13 +162,16 @@ def predict(
     paths: Sequence[Path] = (),
     candidates_csv: Path | None = None,
     order_by: str = "p_superionic",
+    progress: StepCallback | None = None,
 ) -> list[dict[str, Any]]:
     """One record per candidate (ranked best first, failures last, with their reasons)."""
+    _say(progress, "loading the model and reading the candidates")
     model = load_rank_model(model_path)
     candidate_set = read_candidates(
         list(paths), csv=candidates_csv, deduplicate=False, composition_only=True
     )
     inputs = [candidate_input(c) for c in candidate_set.candidates]
+    _say(progress, f"featurising and ranking {len(inputs)} candidates")
     records = model.predict(inputs, descriptor_cache()) if inputs else []
     if order_by == "log10_sigma" and all(r.get("log10_sigma") is None for r in records):
         order_by = "p_superionic"
@@ -181,10 +200,13 @@ def evaluate_model(
     seed: int = 0,
     threshold_s_per_cm: float = DEFAULT_THRESHOLD_S_PER_CM,
     model_settings: dict[str, Any] | None = None,
+    progress: StepCallback | None = None,
 ) -> dict[str, Any]:
     """Cross-validated metrics next to a shuffled-label control (:mod:`sseflows.rank.evaluate`)."""
+    _say(progress, "reading the labels")
     table = training_table(source, labels_path, store_spec, threshold_s_per_cm)
     rep = representation(representation_name)
+    _say(progress, f"featurising {len(table)} materials ({representation_name})")
     features, table, excluded = featurised_table(table, rep)
     settings = dict(model_settings or {})
     try:
@@ -196,6 +218,9 @@ def evaluate_model(
             split=split,
             n_splits=n_splits,
             seed=seed,
+            on_step=lambda done, total: _say(
+                progress, "cross-validating (folds, control included)", done, total
+            ),
         )
     except (ValueError, TypeError) as exc:
         raise ConfigurationError(f"The evaluation could not run: {exc}.") from exc
@@ -220,9 +245,11 @@ def replay_campaign(
     n_seeds: int = 20,
     kappa: float = 1.0,
     model_settings: dict[str, Any] | None = None,
+    progress: StepCallback | None = None,
 ) -> dict[str, Any]:
     """A retrospective campaign on the labelled set (:mod:`sseflows.rank.replay`)."""
     rep = representation(representation_name)
+    _say(progress, "reading and featurising the labels")
     features, table, _ = featurised_table(training_table(source, labels_path, store_spec), rep)
     settings = {**REPLAY_MODEL_SETTINGS, **(model_settings or {})}
     try:
@@ -236,6 +263,9 @@ def replay_campaign(
             budget=budget,
             n_seeds=n_seeds,
             kappa=kappa,
+            on_step=lambda done, total: _say(
+                progress, "replaying (seeds × strategies)", done, total
+            ),
         )
     except ValueError as exc:
         raise ConfigurationError(f"The replay could not run: {exc}.") from exc

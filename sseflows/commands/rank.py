@@ -76,19 +76,22 @@ def train_command(
 ) -> None:
     """Train a ranking model on measured conductivities and save it with its provenance."""
     from sseflows.campaign.rank import model_options, train
+    from sseflows.report.progress import StepProgress
 
-    summary = train(
-        out,
-        source=labels_source,
-        labels_path=labels_path,
-        store_spec=store,
-        model=model,
-        representation_name=representation,
-        threshold_s_per_cm=threshold,
-        pool_paths=pool,
-        model_settings=model_options(model_option),
-    )
     console = Console()
+    with StepProgress(console, "rank train") as progress:
+        summary = train(
+            out,
+            source=labels_source,
+            labels_path=labels_path,
+            store_spec=store,
+            model=model,
+            representation_name=representation,
+            threshold_s_per_cm=threshold,
+            pool_paths=pool,
+            model_settings=model_options(model_option),
+            progress=progress,
+        )
     console.print(
         f"Trained {model} on {summary.n_rows} materials ({representation}); model "
         f"{summary.model_version} saved to {summary.path}; {len(summary.excluded)} rows "
@@ -110,9 +113,11 @@ def predict_command(
 ) -> None:
     """Rank candidates: one record each; failures keep their one-sentence reason."""
     from sseflows.campaign.rank import predict
+    from sseflows.report.progress import StepProgress
 
-    records = predict(model, paths or [], candidates, order_by)
     console = Console()
+    with StepProgress(console, "rank predict") as progress:
+        records = predict(model, paths or [], candidates, order_by, progress=progress)
     table = Table(title=f"{len(records)} candidates ranked")
     for column in ("rank", "id", "formula", "P(SI)", "±", "log10 σ", "90 % interval", "novelty"):
         table.add_column(column, no_wrap=True)
@@ -152,19 +157,22 @@ def evaluate_command(
 ) -> None:
     """Cross-validated metrics of a model, each next to a shuffled-label control."""
     from sseflows.campaign.rank import evaluate_model, model_options
+    from sseflows.report.progress import StepProgress
 
-    report = evaluate_model(
-        source=labels_source,
-        labels_path=labels_path,
-        store_spec=store,
-        model=model,
-        representation_name=representation,
-        split=split,
-        n_splits=n_splits,
-        seed=seed,
-        model_settings=model_options(model_option),
-    )
     console = Console()
+    with StepProgress(console, "rank evaluate") as progress:
+        report = evaluate_model(
+            source=labels_source,
+            labels_path=labels_path,
+            store_spec=store,
+            model=model,
+            representation_name=representation,
+            split=split,
+            n_splits=n_splits,
+            seed=seed,
+            model_settings=model_options(model_option),
+            progress=progress,
+        )
     table = Table(title=f"{model} on {representation}: {split} CV, {report['n']} materials")
     for column in ("metric", "model", "shuffled control"):
         table.add_column(column)
@@ -192,20 +200,23 @@ def replay_command(
 ) -> None:
     """Retrospective campaign: measurements each acquisition needs to find the targets."""
     from sseflows.campaign.rank import replay_campaign
+    from sseflows.report.progress import StepProgress
 
-    report = replay_campaign(
-        source=labels_source,
-        labels_path=labels_path,
-        store_spec=store,
-        representation_name=representation,
-        strategies=strategy,
-        n_seed_labels=seed_labels,
-        batch_size=batch,
-        budget=budget,
-        n_seeds=seeds,
-        kappa=kappa,
-    )
     console = Console()
+    with StepProgress(console, "rank replay") as progress:
+        report = replay_campaign(
+            source=labels_source,
+            labels_path=labels_path,
+            store_spec=store,
+            representation_name=representation,
+            strategies=strategy,
+            n_seed_labels=seed_labels,
+            batch_size=batch,
+            budget=budget,
+            n_seeds=seeds,
+            kappa=kappa,
+            progress=progress,
+        )
     table = Table(
         title=f"Replay on {report['n_rows']} materials, {report['n_targets']} targets "
         f"(top 5 %), budget {budget}, median of {seeds} seeds"

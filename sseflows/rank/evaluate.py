@@ -35,14 +35,18 @@ def out_of_fold(
     features: np.ndarray,
     table: TrainingTable,
     folds: list[tuple[np.ndarray, np.ndarray]],
+    on_fold: Callable[[], None] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Predictions of every row by the estimator fit on the folds that do not hold it."""
+    """Predictions of every row by the estimator fit on the folds that do not hold it
+    (``on_fold`` is called after each fold)."""
     predicted = {key: np.full(len(table), np.nan) for key in PREDICTION_KEYS}
     for train, test in folds:
         estimator = make_estimator().fit(features[train], table.subset(train))
         result = estimator.predict(features[test])
         for key in PREDICTION_KEYS:
             predicted[key][test] = result[key]
+        if on_fold is not None:
+            on_fold()
     return predicted
 
 
@@ -91,8 +95,11 @@ def evaluate(
     n_splits: int = DEFAULT_N_SPLITS,
     seed: int = 0,
     control: bool = True,
+    on_step: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Cross-validated metrics of one estimator and, with ``control``, of its shuffled twin.
+
+    ``on_step(done, total)`` is called after each fitted fold (the control's included).
 
     Returns:
         ``{"split", "n_splits", "model": {metric: value}, "control": {metric: value}}``;
@@ -107,8 +114,16 @@ def evaluate(
         seed=seed,
     )
     report: dict[str, Any] = {"split": split, "n_splits": n_splits, "n": len(table)}
-    report["model"] = score_out_of_fold(table, out_of_fold(make_estimator, features, table, folds))
+    total, done = len(folds) * (2 if control else 1), [0]
+
+    def step() -> None:
+        done[0] += 1
+        if on_step is not None:
+            on_step(done[0], total)
+
+    predicted = out_of_fold(make_estimator, features, table, folds, step)
+    report["model"] = score_out_of_fold(table, predicted)
     if control:
-        shuffled = out_of_fold(make_estimator, features, shuffled_table(table, seed), folds)
+        shuffled = out_of_fold(make_estimator, features, shuffled_table(table, seed), folds, step)
         report["control"] = score_out_of_fold(table, shuffled)
     return report

@@ -129,8 +129,10 @@ def replay(
     n_seeds: int = N_SEEDS,
     kappa: float = DEFAULT_KAPPA,
     target_fraction: float = TARGET_FRACTION,
+    on_step: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Every strategy and ``random`` over ``n_seeds`` seeds; medians and per-seed figures.
+    ``on_step(done, total)`` is called after each (seed, strategy) run.
 
     Returns:
         ``{"settings": {...}, "n_targets": int, "strategies": {name: {"measurements_to_3_
@@ -160,6 +162,8 @@ def replay(
                 seed=seed,
             )
             runs[name].append(summarise_run(measured, seed_rows, targets, families))
+            if on_step is not None:
+                on_step(sum(len(r) for r in runs.values()), n_seeds * len(names))
     summary: dict[str, Any] = {}
     for name, per_seed in runs.items():
         summary[name] = {

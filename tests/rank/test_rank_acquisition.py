@@ -146,7 +146,10 @@ def test_exploit_run_measures_batches_of_hidden_rows() -> None:
 
 def test_tiny_replay_has_the_documented_shape() -> None:
     x, table = synthetic_table()
-    report = replay(x, table, small_ensemble, n_seeds=2, budget=10, batch_size=5)
+    steps: list[tuple[int, int]] = []
+    report = replay(x, table, small_ensemble, n_seeds=2, budget=10, batch_size=5,
+                    on_step=lambda done, total: steps.append((done, total)))  # fmt: skip
+    assert steps == [(i, 8) for i in range(1, 9)]  # 2 seeds × 4 strategies
     assert report["n_rows"] == 60
     assert report["n_targets"] == 3  # ⌈0.05·60⌉
     assert report["settings"]["budget"] == 10 and report["settings"]["n_seeds"] == 2

@@ -115,6 +115,7 @@ def test_evaluate_beats_its_shuffled_control_on_a_learnable_signal() -> None:
     assert model["spearman"] > 0.8
     assert control["spearman"] < 0.5
     assert math.isnan(model["mae_cif"])  # no row has a structure
+    steps: list[tuple[int, int]] = []
     no_control = evaluate(
         lambda: estimator_from_name("ensemble", **SMALL),
         x,
@@ -122,5 +123,7 @@ def test_evaluate_beats_its_shuffled_control_on_a_learnable_signal() -> None:
         split="kfold",
         n_splits=3,
         control=False,
+        on_step=lambda done, total: steps.append((done, total)),
     )
     assert "control" not in no_control
+    assert steps == [(1, 3), (2, 3), (3, 3)]  # one step per fitted fold
