@@ -53,10 +53,14 @@ def run(
                   workers=workers, neb_engine=neb_engine, min_length=min_length,
                   neb_top_k=neb_top_k, md_top_k=md_top_k, rounds=rounds)  # fmt: skip
         return
-    report = run_campaign_spec(
-        spec_path, list(paths or []), candidates, store, mp_snapshot, workers, neb_engine,
-        min_length, neb_top_k, md_top_k, fresh,
-    )  # fmt: skip
+    from sseflows.report.progress import StepProgress
+
+    with StepProgress(console, "campaign run") as progress:
+        progress(f"ranking, gates, NEB and MD of {spec_path.name}")
+        report = run_campaign_spec(
+            spec_path, list(paths or []), candidates, store, mp_snapshot, workers, neb_engine,
+            min_length, neb_top_k, md_top_k, fresh,
+        )  # fmt: skip
     print_screen_report(console, report.funnel, report.screen.records)
     if report.rank is not None:
         for reason in report.rank.dropped.values():

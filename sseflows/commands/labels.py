@@ -40,9 +40,12 @@ def import_labels(
 ) -> None:
     """Import a published label set into the label store (re-importing replaces)."""
     from sseflows.campaign.labels import import_label_set
+    from sseflows.report.progress import StepProgress
 
     console = Console()
-    result = import_label_set(label_set.value, path, store)
+    with StepProgress(console, "labels import") as progress:
+        progress(f"reading {label_set.value} labels and structures from {path}")
+        result = import_label_set(label_set.value, path, store)
     console.print(
         f"Imported {result.written} {label_set.value} labels ({result.with_structure} with a "
         f"structure) from {path}; skipped {len(result.skipped)}. The store now holds "

@@ -159,7 +159,13 @@ def run(
         )  # fmt: skip
     except (CandidateError, ConfigurationError) as exc:
         raise _fail(str(exc)) from None
-    doc = run_local_md(md, db)
+    from rich.console import Console
+
+    from sseflows.report.progress import StepProgress
+
+    with StepProgress(Console(stderr=True), "md run") as progress:
+        progress(f"CHGNet MD of {md.candidate.id} at each temperature, then the Arrhenius fit")
+        doc = run_local_md(md, db)
     if doc is None:
         raise _fail(f"the MD analysis of {md.candidate.id} did not run; see the log above.", 1)
     _emit(doc, json_out)

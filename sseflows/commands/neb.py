@@ -49,7 +49,13 @@ def neb(
         engine, min_length, images, hop, image_method if bvse_path else "linear", ecutwfc,
         kspacing, pseudo_dir, f"mpirun -np {np_}" if np_ else None, work_dir,
     )  # fmt: skip
-    run = run_neb(cif, maker, store)
+    from rich.console import Console
+
+    from sseflows.report.progress import StepProgress
+
+    with StepProgress(Console(stderr=True), "neb") as progress:
+        progress(f"{engine} NEB of {cif.name}: endpoints, band, climbing image")
+        run = run_neb(cif, maker, store)
     candidate, doc = run.candidate, run.doc
     if maker.image_method == "bvse" and not run.seeded:
         typer.echo("BVSE path unavailable; images are interpolated linearly.", err=True)

@@ -40,8 +40,9 @@ class StepProgress:
         self._task: TaskID | None = None
 
     def __enter__(self) -> StepProgress:
-        self._progress.start()
-        self._task = self._progress.add_task("starting", total=None)
+        if self.console.is_terminal:  # piped output (``--json -``) stays clean
+            self._progress.start()
+            self._task = self._progress.add_task("starting", total=None)
         return self
 
     def __call__(self, what: str, done: int | None = None, total: int | None = None) -> None:
@@ -55,4 +56,5 @@ class StepProgress:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self._progress.stop()
+        if self._task is not None:
+            self._progress.stop()
