@@ -9,9 +9,9 @@ LOCK_VENV ?= .lock-venv
 DEMO_DB ?= $(HOME)/.sseflows/demo-db
 TORCH   = torch==2.13.0
 
-.PHONY: install demo test test-fast bench lint clean qe lock
+.PHONY: install demo test test-fast bench lint clean qe chromium lock
 
-install: $(STAMP) qe
+install: $(STAMP) qe chromium
 
 # The environment CI tested: every package pinned in $(LOCK); sseflows itself is installed
 # editable on top without resolving anything. Re-runs when the lock or pyproject changes.
@@ -46,6 +46,17 @@ qe:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq quantum-espresso >/dev/null; \
 	  else \
 	    echo "pw.x not found and not root: install Quantum ESPRESSO yourself (tests that need it are skipped)"; \
+	  fi; \
+	fi
+
+# Headless Chromium (the report test renders the page in it) from Debian when missing and root.
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "installing Chromium with apt-get"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "chromium not found and not root: install it yourself (the report's browser test is skipped)"; \
 	  fi; \
 	fi
 
