@@ -224,15 +224,43 @@ def launch_local_worker(
     )
 
 
+def load_fworker(path: str | Path | None = None):
+    """The FireWorks worker of ``path`` (``my_fworker.yaml``: name, ``category`` of the
+    Fireworks it runs, ``query``, ``env``); a plain worker running any Firework when None.
+
+    Raises:
+        ConfigurationError: a missing or unreadable file.
+    """
+    from fireworks import FWorker
+
+    if path is None:
+        return FWorker()
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigurationError(f"FireWorker file {path} does not exist.")
+    try:
+        return FWorker.from_file(str(path))
+    except (ValueError, KeyError, TypeError, OSError) as exc:
+        raise ConfigurationError(f"FireWorker file {path} is not usable ({exc}).") from None
+
+
 def _worker_process(
-    launchpad_path: str | None, nlaunches: int, launch_dir: str, sleep_time: int, parent: int
+    launchpad_path: str | None,
+    nlaunches: int,
+    launch_dir: str,
+    sleep_time: int,
+    parent: int,
+    fworker_path: str | None = None,
 ) -> None:
     """One of :func:`launch_workers`' processes: its own LaunchPad connection."""
     from sseflows.campaign.local import exit_with_parent
 
     exit_with_parent(parent)
     launchpad = load_launchpad(launchpad_path)
-    launch_local_worker(launchpad, nlaunches, launch_dir, sleep_time=sleep_time)
+    launch_local_worker(
+        launchpad, nlaunches, launch_dir, sleep_time=sleep_time,
+        fworker=load_fworker(fworker_path),
+    )  # fmt: skip
 
 
 def launch_workers(
@@ -241,13 +269,15 @@ def launch_workers(
     nlaunches: int = 0,
     launch_dir: str | Path = ".",
     sleep_time: int = 5,
+    fworker_path: str | Path | None = None,
 ) -> list[int]:
     """Run ``processes`` independent workers on this machine; returns their exit codes.
 
     Each process opens the LaunchPad itself (as separate ``rlaunch`` jobs would), so on the
     embedded LaunchPad every change is saved to its file at once, unlike ``rlaunch multi``,
     whose shared DataServer process never saves. Each runs in ``launch_dir/worker_<i>``
-    and exits when this process dies.
+    and exits when this process dies; ``fworker_path`` (``my_fworker.yaml``) says which
+    Fireworks they run.
     """
     import multiprocessing
 
@@ -256,7 +286,14 @@ def launch_workers(
     workers = [
         context.Process(
             target=_worker_process,
-            args=(path, nlaunches, str(Path(launch_dir) / f"worker_{i}"), sleep_time, os.getpid()),
+            args=(
+                path,
+                nlaunches,
+                str(Path(launch_dir) / f"worker_{i}"),
+                sleep_time,
+                os.getpid(),
+                None if fworker_path is None else str(fworker_path),
+            ),
             name=f"sseflows-worker-{i}",
         )
         for i in range(processes)

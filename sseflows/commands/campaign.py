@@ -128,6 +128,67 @@ def rounds_(
         json_out.write_text(json.dumps(stored, indent=2, default=str) + "\n")
 
 
+@campaign_app.command("submit")
+def submit(
+    spec_path: Path = typer.Argument(..., help="Campaign spec (workflows/*.yaml)."),
+    paths: list[Path] = typer.Argument(None, help="CIF files or folders."),
+    candidates: Path | None = typer.Option(None, "--candidates", help="Candidate CSV."),
+    launchpad: Path | None = typer.Option(None, "--launchpad", help="launchpad.yaml."),
+    store: str | None = typer.Option(None, "--store", help="Store spec [~/.sseflows/db]."),
+    mp_snapshot: str | None = typer.Option(None, "--mp-snapshot", help="MP snapshot."),
+    neb_engine: str | None = typer.Option(None, "--neb-engine", help="qe or chgnet."),
+    min_length: float | None = typer.Option(None, "--min-length", help="NEB supercell, Å."),
+    neb_top_k: int | None = typer.Option(None, "--neb-top-k", help="Candidates for NEB."),
+    md_top_k: int | None = typer.Option(None, "--md-top-k", help="Candidates for MD."),
+    fresh: bool = typer.Option(False, "--fresh", help="Recompute stored results."),
+) -> None:
+    """Add the whole campaign (rank, gates, selection, NEB, MD, labels) to the FireWorks
+    LaunchPad as one workflow that workers alone drive."""
+    from sseflows.campaign.submit import submit_campaign
+
+    submission = submit_campaign(
+        spec_path, list(paths or []), candidates, launchpad, store, mp_snapshot, neb_engine,
+        min_length, neb_top_k, md_top_k, fresh,
+    )  # fmt: skip
+    for failure in submission.failures:
+        typer.echo(f"unreadable: {failure.reason}")
+    categories = ", ".join(f"{k} {v}" for k, v in submission.categories.items())
+    typer.echo(
+        f"submitted campaign {submission.name!r}: {submission.candidates} candidate(s), "
+        f"{len(submission.fw_ids)} Firework(s) now ({categories}); the selection adds the "
+        "NEB, MD and labels Fireworks on a worker"
+    )
+
+
+@campaign_app.command("status")
+def status(
+    name: str = typer.Argument(..., help="The campaign's name (its spec's name)."),
+    launchpad: Path | None = typer.Option(None, "--launchpad", help="launchpad.yaml."),
+    store: str | None = typer.Option(None, "--store", help="Store spec [~/.sseflows/db]."),
+    json_out: Path | None = typer.Option(None, "--json", help="Write the status here."),
+) -> None:
+    """The funnel so far, what is running, and every failed candidate with its reason."""
+    from dataclasses import asdict
+
+    from sseflows.campaign.status import campaign_status
+
+    report = campaign_status(name, launchpad, store)
+    typer.echo(f"campaign {report.name}")
+    for stage, count in report.funnel.items():
+        typer.echo(f"  {stage:<28} {count}")
+    for tier, chosen in report.selected.items():
+        typer.echo(f"  {tier} selected: {', '.join(chosen) or 'none'}")
+    states = ", ".join(f"{state} {n}" for state, n in report.fireworks.items()) or "none"
+    typer.echo(f"fireworks: {states}")
+    for running in report.running:
+        typer.echo(f"  running: {running}")
+    typer.echo(f"failed: {len(report.failures)}")
+    for who, stage, reason in report.failures:
+        typer.echo(f"  {who} [{stage}]: {reason}")
+    if json_out is not None:
+        json_out.write_text(json.dumps(asdict(report), indent=2, default=str) + "\n")
+
+
 @campaign_app.command("validate")
 def validate(spec_path: Path = typer.Argument(..., help="Campaign spec.")) -> None:
     """Check a campaign spec and print what it will run."""

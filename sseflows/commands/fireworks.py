@@ -58,11 +58,18 @@ def worker(
     sleep: int = typer.Option(
         5, "--sleep", help="Seconds between polls while Fireworks wait for others."
     ),
+    fworker: Path | None = typer.Option(
+        None,
+        "--fworker",
+        help="my_fworker.yaml: the categories of Fireworks this worker runs "
+        "(inputs/my_fworker_*.yaml); default any.",
+    ),
 ) -> None:
     """Run ready Fireworks on this machine (what a cluster job script calls)."""
     from sseflows.campaign.fireworks import (
         launch_local_worker,
         launch_workers,
+        load_fworker,
         load_launchpad,
         recover_lost_runs,
     )
@@ -76,9 +83,14 @@ def worker(
         if recover_only:
             return
     if processes == 1:
-        launch_local_worker(lpad, nlaunches=nlaunches, launch_dir=launch_dir, sleep_time=sleep)
+        launch_local_worker(
+            lpad, nlaunches=nlaunches, launch_dir=launch_dir, sleep_time=sleep,
+            fworker=load_fworker(fworker),
+        )  # fmt: skip
         return
-    codes = launch_workers(processes, launchpad, nlaunches, launch_dir, sleep_time=sleep)
+    codes = launch_workers(
+        processes, launchpad, nlaunches, launch_dir, sleep_time=sleep, fworker_path=fworker
+    )
     failed = [code for code in codes if code != 0]
     if failed:
         console.print(f"[red]{len(failed)} of {processes} worker process(es) failed[/red]")
