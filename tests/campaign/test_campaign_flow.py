@@ -28,7 +28,8 @@ from sseflows.campaign.spec import CampaignSpec
 
 def tiny_makers(snapshot):
     spec = CampaignSpec.model_validate(
-        {"name": "tiny", "gates": {"mp": {}, "bvse": {}}, "neb": {"engine": "chgnet", "top_k": 1}}
+        {"name": "tiny", "gates": {"mp": {}, "bvse": {"ea_max_ev": 0.5}},
+         "neb": {"engine": "chgnet", "top_k": 1}}
     )
     makers = CampaignMakers.from_spec(spec, snapshot=str(snapshot))
     maker = neb_maker("chgnet", min_length=5.5, n_images=3, image_method="linear")
@@ -148,7 +149,7 @@ def test_campaign_on_fireworks_workers_of_each_category(tmp_path: Path) -> None:
     the GPU worker; then the labels; ``campaign status`` shows the funnel and failures."""
     from tests.conftest import DEMO_SNAPSHOT, write_pool
 
-    pool = write_pool(tmp_path / "pool", ["Li2O", "LiCl", "NaCl", "LiFePO4"])
+    pool = write_pool(tmp_path / "pool", ["Li2O", "LiCl", "NaCl"])
     db = str(tmp_path / "db")
     env = dict(os.environ, MONGOMOCK_SERVERSTORE_FILE=str(tmp_path / "fw.json"))
     env |= {"SSEFLOWS_CONFIG": str(tmp_path / "none.yaml"), "OMP_NUM_THREADS": "1"}
@@ -171,7 +172,7 @@ def test_campaign_on_fireworks_workers_of_each_category(tmp_path: Path) -> None:
     categories = json.loads(
         python("-c", SUBMIT, str(pool), db, str(DEMO_SNAPSHOT)).splitlines()[-1]
     )
-    assert categories == {"gates": 4, "select": 1}  # three candidates and a read failure
+    assert categories == {"gates": 3, "select": 1}  # two candidates and a read failure
 
     launches = str(tmp_path / "launches")
     gates = str(REPO / "inputs" / "my_fworker_gates.yaml")
@@ -180,7 +181,7 @@ def test_campaign_on_fireworks_workers_of_each_category(tmp_path: Path) -> None:
     fws = fireworks()
     assert all(fw["campaign"] == "tiny" for fw in fws.values())
     assert fws["select tiny"]["state"] == "COMPLETED"  # ran on the worker, not defused
-    assert fws["gates LiFePO4"]["state"] == "COMPLETED"  # its gate dropped it (MP gate)
+    assert fws["gates LiCl"]["state"] == "COMPLETED"  # its BVSE gate dropped it
     neb = [fw for name, fw in fws.items() if name.startswith("chgnet neb")]
     assert [fw["state"] for fw in neb] == ["READY"] and neb[0]["category"] == "gpu"
     assert fws["labels tiny"]["state"] == "WAITING" and fws["labels tiny"]["category"] == "select"
@@ -196,8 +197,8 @@ def test_campaign_on_fireworks_workers_of_each_category(tmp_path: Path) -> None:
     status = json.loads((tmp_path / "s.json").read_text())
     assert status["selected"] == {"neb": ["Li2O"]}
     funnel = status["funnel"]
-    assert funnel["candidates"] == 4 and funnel["readable"] == 3
-    assert funnel["passed BVSE gate"] == 2 and funnel["selected for NEB"] == 1
+    assert funnel["candidates"] == 3 and funnel["readable"] == 2
+    assert funnel["passed BVSE gate"] == 1 and funnel["selected for NEB"] == 1
     assert funnel["labels written"] >= 0 and "NEB done" in funnel
     assert status["fireworks"] == {"COMPLETED": len(fws)}
     reasons = {who: reason for who, _stage, reason in status["failures"]}
