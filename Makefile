@@ -77,6 +77,7 @@ bench: install
 	OMP_NUM_THREADS=1 $(PY) benchmarks/md_throughput.py --out benchmarks/results/md_throughput.json
 	OMP_NUM_THREADS=1 $(PY) benchmarks/rank_featurise.py --out benchmarks/results/rank_featurise.json
 	OMP_NUM_THREADS=1 $(PY) benchmarks/hop_percolation.py --out benchmarks/results/hop_percolation.json
+	OMP_NUM_THREADS=1 $(PY) benchmarks/campaign_overhead.py --out benchmarks/results/campaign_overhead.json
 	OMP_NUM_THREADS=1 $(PY) benchmarks/rank_obelix.py --out benchmarks/results/rank_obelix.json
 
 lint: install
