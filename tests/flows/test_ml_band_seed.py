@@ -67,10 +67,13 @@ def test_auto_qe_flow_gets_the_ml_band_job_upstream(tmp_path, pseudo_dir):
 
 
 @pytest.mark.slow
-def test_qe_neb_from_the_ml_band_reaches_the_linear_barrier(tmp_path, pseudo_dir, monkeypatch):
+def test_qe_neb_from_the_ml_band_converges_no_higher_than_linear(tmp_path, pseudo_dir, monkeypatch):
     """LiF vacancy hop: the QE band started from the CHGNet band (mapped onto the DFT
-    endpoints) converges, with the climbing image, to the barrier of the linear start within
-    0.05 eV. Then an ML band that did not converge (2 CHGNet steps) makes the QE stage fall
+    endpoints) converges, with the climbing image, to a saddle no higher than the linear
+    start's (+0.05 eV). Measured here: 1.147 eV from the ML band, 1.405 eV from linear
+    images; the linear start stays on a higher saddle (IDPP images also find the lower one,
+    1.16 eV, benchmarks/neb_paths_qe.py), so the two bands are not the same saddle. Then
+    an ML band that did not converge (2 CHGNet steps) makes the QE stage fall
     back to linear images (reusing the linear run) and the document says so in one sentence."""
     require_executable("pw.x")
     require_executable("neb.x")
@@ -93,7 +96,7 @@ def test_qe_neb_from_the_ml_band_reaches_the_linear_barrier(tmp_path, pseudo_dir
     assert seeded.settings["image_method"] == "ml" and seeded.seed_fallback is None
     assert seeded.converged and seeded.climbing_image
     assert seeded.ml_seed["converged"] and seeded.ml_seed["iterations"] == band["iterations"]
-    assert seeded.barrier_ev == pytest.approx(linear.barrier_ev, abs=0.05)
+    assert 0.1 < seeded.barrier_ev <= linear.barrier_ev + 0.05
 
     stuck = ml_band_seed(candidate, ml_maker, replace(default_ml_seed_maker(), max_steps=2))
     assert not stuck["converged"] and "did not reach" in stuck["reason"]
