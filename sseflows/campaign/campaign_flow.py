@@ -52,7 +52,7 @@ from monty.json import MontyEncoder, MSONable
 from sseflows.campaign.feedback import computed_labels
 from sseflows.campaign.local import run_flow_in_memory, write_raw_docs
 from sseflows.campaign.plan import plan_flows, result_key, stored_docs_by_key
-from sseflows.campaign.rank_stage import model_version, rank_survivors
+from sseflows.campaign.rank_stage import model_version, rank_docs, rank_survivors
 from sseflows.campaign.results import latest_by_candidate
 from sseflows.campaign.spec import RankSpec
 from sseflows.core.candidate import Candidate
@@ -174,20 +174,6 @@ def screen_docs(store: JobStore, keys: dict[str, str]) -> dict[str, dict[str, di
     ``keys`` (``{candidate_id: result key}``); empty for a candidate without any."""
     stored = stored_docs_by_key(store, keys.values())
     return {cid: latest_by_candidate(stored.get(key, [])).get(cid, {}) for cid, key in keys.items()}
-
-
-def rank_docs(store: JobStore, keys: dict[str, str]) -> dict[str, dict[str, Any]]:
-    """``{candidate_id: stored RankDoc}`` of ``keys``; a ``failed`` stand-in when missing."""
-    stored = stored_docs_by_key(store, keys.values(), "rank")
-    docs: dict[str, dict[str, Any]] = {}
-    for cid, key in keys.items():
-        found = latest_by_candidate(stored.get(key, [])).get(cid, {})
-        docs[cid] = found.get("rank") or {
-            "candidate_id": cid,
-            "status": "failed",
-            "reason": f"Candidate '{cid}': the ranking job stored no document for it.",
-        }
-    return docs
 
 
 @job

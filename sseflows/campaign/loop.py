@@ -45,7 +45,6 @@ provenance) for reports and for models that learn E_a.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -64,7 +63,7 @@ from sseflows.campaign.inputs import require_existing
 from sseflows.campaign.local import FlowRun
 from sseflows.campaign.plan import result_key, stored_docs_by_key
 from sseflows.campaign.rank import descriptor_cache, representation
-from sseflows.campaign.rank_stage import default_models_dir, run_rank_stage
+from sseflows.campaign.rank_stage import model_file, run_rank_stage
 from sseflows.campaign.run import (
     MD_RECORD_KEYS,
     NEB_RECORD_KEYS,
@@ -186,7 +185,7 @@ def round_model(
 ) -> tuple[Path, dict[str, Any]]:
     """The model file trained on ``labels`` with ``rank.train``'s settings and its
     provenance; reused when labels and settings are those of an existing file (the name
-    hashes them as :func:`sseflows.campaign.rank_stage.resolve_rank_model` does).
+    hashes them with :func:`sseflows.campaign.rank_stage.model_file`).
 
     Raises:
         ConfigurationError: too few labels, unusable settings.
@@ -200,15 +199,7 @@ def round_model(
             f"at least {MIN_TRAINING_ROWS}."
         )
     clustered = sorted(c.id for c in pool) if settings.model == "clusters" else []
-    payload = {
-        "train": settings.model_dump(exclude={"labels_path"}),
-        "representation": rank.representation,
-        "representation_settings": rank.representation_settings,
-        "labels_hash": table.labels_hash(),
-        "pool": clustered,
-    }
-    digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
-    path = (models_dir or default_models_dir()) / f"{settings.model}-{digest}.skops"
+    path = model_file(rank, table, clustered, models_dir)
     if not path.is_file():
         try:
             fitted = train_rank_model(

@@ -31,6 +31,7 @@ from sseflows.core.errors import ConfigurationError
 from sseflows.flows.ranking import rank_flow
 from sseflows.rank.maker import RankMaker, candidate_input
 from sseflows.rank.persistence import load_rank_model, provenance_path
+from sseflows.rank.table import TrainingTable
 
 
 @dataclass
@@ -61,6 +62,38 @@ def default_models_dir() -> Path:
     return Path.home() / ".sseflows" / "models"
 
 
+def model_file(
+    rank: RankSpec, table: TrainingTable, clustered: list[str], models_dir: Path | None
+) -> Path:
+    """Where the model of ``rank.train`` trained on ``table`` lives: the name hashes the
+    training settings, representation, labels and (clusters model) pool ids, so the same
+    labels and settings reuse the file and new labels make a new version."""
+    assert rank.train is not None
+    payload = {
+        "train": rank.train.model_dump(exclude={"labels_path"}),
+        "representation": rank.representation,
+        "representation_settings": rank.representation_settings,
+        "labels_hash": table.labels_hash(),
+        "pool": clustered,
+    }
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+    return (models_dir or default_models_dir()) / f"{rank.train.model}-{digest}.skops"
+
+
+def rank_docs(store: JobStore, keys: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """``{candidate_id: stored RankDoc}`` of ``keys``; a ``failed`` stand-in when missing."""
+    stored = stored_docs_by_key(store, keys.values(), "rank")
+    docs: dict[str, dict[str, Any]] = {}
+    for cid, key in keys.items():
+        found = latest_by_candidate(stored.get(key, [])).get(cid, {})
+        docs[cid] = found.get("rank") or {
+            "candidate_id": cid,
+            "status": "failed",
+            "reason": f"Candidate '{cid}': the ranking job stored no document for it.",
+        }
+    return docs
+
+
 def resolve_rank_model(
     rank: RankSpec,
     models_dir: Path | None = None,
@@ -83,15 +116,7 @@ def resolve_rank_model(
     labels_path = Path(settings.labels_path) if settings.labels_path else None
     table = training_table(settings.source, labels_path, store_spec, settings.threshold_s_per_cm)
     clustered = sorted(c.id for c in pool) if settings.model == "clusters" else []
-    payload = {
-        "train": settings.model_dump(exclude={"labels_path"}),
-        "representation": rank.representation,
-        "representation_settings": rank.representation_settings,
-        "labels_hash": table.labels_hash(),
-        "pool": clustered,
-    }
-    digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
-    path = (models_dir or default_models_dir()) / f"{settings.model}-{digest}.skops"
+    path = model_file(rank, table, clustered, models_dir)
     if not path.is_file():
         train(
             path,
@@ -197,14 +222,7 @@ def run_rank_stage(
     if todo:
         run_flows([("rank", rank_flow(todo, maker, keys))], store, workers=1)
         stored = stored_docs_by_key(store, keys.values(), "rank")
-    docs: dict[str, dict[str, Any]] = {}
-    for cid, key in keys.items():
-        found = latest_by_candidate(stored.get(key, [])).get(cid, {})
-        docs[cid] = found.get("rank") or {
-            "candidate_id": cid,
-            "status": "failed",
-            "reason": f"Candidate '{cid}': the ranking job stored no document for it.",
-        }
+    docs = rank_docs(store, keys)
     kept, dropped = rank_survivors(rank, docs)
     todo_ids = {c.id for c in todo}
     return RankStageReport(
