@@ -75,7 +75,9 @@ def test_chgnet_neb_on_licl_through_jobflow() -> None:
     inside a step cap: the stages add up, the climbing stage runs only after a converged
     plain stage, and the barrier is the band's own maximum."""
     candidate = Candidate.from_structure(_licl_primitive(), "LiCl-test")
-    maker = ChgnetNebMaker(n_images=3, min_length=5.5, max_steps=400, image_method="idpp")
+    maker = ChgnetNebMaker(
+        n_images=3, min_length=5.5, max_steps=400, image_method="idpp", hops="one"
+    )
     store = build_job_store("memory")
     neb_job = maker.make(candidate)
     responses = run_locally(neb_job, store=store, ensure_success=True)
@@ -168,7 +170,12 @@ def test_chgnet_band_that_falls_below_its_endpoints_is_reported_not_a_barrier(mo
     barrier; the band goes to the data store."""
     candidate = Candidate.from_structure(_licl_primitive(), "LiCl-fall")
     maker = ChgnetNebMaker(
-        n_images=3, min_length=5.5, max_steps=40, relax_endpoints=False, image_method="linear"
+        n_images=3,
+        min_length=5.5,
+        max_steps=40,
+        relax_endpoints=False,
+        image_method="linear",
+        hops="one",
     )
     honest_prepare = ChgnetNebMaker.prepare
 
