@@ -54,7 +54,7 @@ from sseflows.campaign.local import run_flow_in_memory, write_raw_docs
 from sseflows.campaign.plan import plan_flows, result_key, stored_docs_by_key
 from sseflows.campaign.rank_stage import model_version, rank_docs, rank_survivors
 from sseflows.campaign.results import latest_by_candidate
-from sseflows.campaign.spec import RankSpec
+from sseflows.campaign.spec import LoopSpec, RankSpec
 from sseflows.core.candidate import Candidate
 from sseflows.core.documents import PROCEEDS
 from sseflows.core.maker import TierMaker
@@ -103,8 +103,13 @@ class CampaignFlowSettings(MSONable):
             gate, else lowest E_hull).
         rank: The spec's ``rank:`` stage as a dict (None: no ranking stage).
         rank_model_path: The ranking model file (workers must see it: a shared file system).
-        label_store: Store spec of the label store the labels job writes (None: none).
+        label_store: Store spec of the label store the labels job writes (None: none);
+            the loop keeps its rounds beside it.
         fresh: Recompute stored results.
+        loop: The spec's ``loop:`` as a dict (None: one pass): the campaign then runs as
+            rounds (:mod:`sseflows.campaign.loop_flow`).
+        models_dir: Where the loop's round models go (None: ``~/.sseflows/models`` of the
+            worker; workers must share it).
     """
 
     name: str
@@ -121,16 +126,25 @@ class CampaignFlowSettings(MSONable):
     rank_cache_folder: str | None = None
     label_store: str | None = None
     fresh: bool = False
+    loop: dict[str, Any] | None = None
+    models_dir: str | None = None
 
     @classmethod
     def from_makers(
-        cls, name: str, makers: Any, label_store: str | None = None, fresh: bool = False
+        cls,
+        name: str,
+        makers: Any,
+        label_store: str | None = None,
+        fresh: bool = False,
+        loop: LoopSpec | None = None,
+        models_dir: str | Path | None = None,
     ) -> CampaignFlowSettings:
-        """Settings from ``campaign run``'s :class:`~sseflows.campaign.run.CampaignMakers`
-        (the ranking stage only when it has a model path)."""
+        """Settings from ``campaign run``'s :class:`~sseflows.campaign.makers.CampaignMakers`
+        (the ranking stage only when it has a model path, or trains each round of
+        ``loop``)."""
         from sseflows.campaign.rank import descriptor_cache
 
-        ranked = makers.rank is not None and makers.rank_model_path
+        ranked = makers.rank is not None and (makers.rank_model_path or loop is not None)
         cache = descriptor_cache() if ranked else None
         return cls(
             name=name, screening=makers.screening, neb=makers.neb, neb_top_k=makers.neb_top_k,
@@ -139,13 +153,19 @@ class CampaignFlowSettings(MSONable):
             rank=makers.rank.model_dump() if ranked else None,
             rank_model_path=str(makers.rank_model_path) if ranked else None,
             rank_cache_folder=str(cache) if cache else None, label_store=label_store,
-            fresh=fresh,
+            fresh=fresh, loop=None if loop is None else loop.model_dump(),
+            models_dir=None if models_dir is None else str(models_dir),
         )  # fmt: skip
 
     @property
     def rank_spec(self) -> RankSpec | None:
         """The ranking stage's :class:`RankSpec` (None without one)."""
         return None if self.rank is None else RankSpec.model_validate(self.rank)
+
+    @property
+    def loop_spec(self) -> LoopSpec | None:
+        """The loop's :class:`LoopSpec` (None: one pass)."""
+        return None if self.loop is None else LoopSpec.model_validate(self.loop)
 
 
 def _configure(step: Job, category: str, lenient: bool = False) -> Job:
@@ -243,8 +263,12 @@ def _select_job(
     screen_keys: dict[str, str],
     upstream: list[Any],
     rank_keys: dict[str, str] | None = None,
+    round_head: dict[str, Any] | None = None,
+    pool: Sequence[Candidate] = (),
 ) -> Job:
-    step = select_candidates(settings, list(candidates), screen_keys, rank_keys, upstream)
+    step = select_candidates(
+        settings, list(candidates), screen_keys, rank_keys, upstream, round_head, list(pool)
+    )
     step.name = f"select {settings.name}"
     return _configure(step, "select", lenient=True)
 
@@ -298,10 +322,15 @@ def select_candidates(
     screen_keys: dict[str, str],
     rank_keys: dict[str, str] | None = None,
     upstream: Any = None,
+    round_head: dict[str, Any] | None = None,
+    pool: list[Candidate] | None = None,
 ) -> Response:
     """The cross-candidate selection, on a worker: the top k of each expensive tier among
     the screened candidates (the ranking's survivors only, when ``rank_keys`` is given),
-    replaced by their NEB and MD flows and the labels job."""
+    replaced by their NEB and MD flows and the labels job; in a round of the loop
+    (``round_head``, :func:`sseflows.campaign.loop.begin_round`; ``pool``, the loop's whole
+    pool) by them and the job that closes the round
+    (:func:`sseflows.campaign.loop_flow.close_round`)."""
     store = _store()
     tier_docs = screen_docs(store, screen_keys)
     output: dict[str, Any] = {STAGE_KEY: "select", "campaign": settings.name}
@@ -332,6 +361,12 @@ def select_candidates(
             flow.update_config({"manager_config": {"_category": tier_category(tier, maker)}})
             new.append(flow)
     output |= {"selected": selected, "keys": keys, "screened": sorted(tier_docs)}
+    if round_head is not None:
+        from sseflows.campaign.loop_flow import close_round_job
+
+        closing = close_round_job(settings, pool or candidates, round_head, screen_keys, keys, new)
+        new.append(closing)
+        return Response(output=output | {"round": round_head["round"]}, replace=Flow(new))
     if settings.label_store is not None:
         labels = write_campaign_labels(settings.name, settings.label_store, _outputs(new))
         labels.name = f"labels {settings.name}"
@@ -378,7 +413,11 @@ def build_campaign_flow(
     screen_keys |= {c.id: result_key(c, settings.screening) for c in candidates}
     rank = settings.rank_spec
     rank_keys: dict[str, str] = {}
-    if rank is not None and rank.stage == "first":
+    if settings.loop is not None:
+        from sseflows.campaign.loop_flow import loop_jobs
+
+        jobs += loop_jobs(settings, candidates, store)
+    elif rank is not None and rank.stage == "first":
         ranking, rank_keys = rank_jobs(settings, candidates, store)
         gate = rank_then_screen(settings, candidates, rank_keys, _outputs(ranking))
         gate.name = f"rank survivors {settings.name}"

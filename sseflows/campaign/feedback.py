@@ -2,8 +2,10 @@
 
 Every completed NEB or MD document in the results store becomes a ``computed`` label with
 the method (``neb-qe``, ``neb-chgnet``, ``md-chgnet``, ``md-vasp``), provenance (the job
-uuid and candidate) and fidelity (engine, convergence), so the next ranking can learn from
-it. Only converged, valid numbers become labels: a NEB document must be ``completed`` and
+uuid, the result key and the candidate) and fidelity (engine, convergence), so the next
+ranking can learn from it. The label id names the result key (structure and settings), not
+the run, so the local runner and FireWorks give the same id and a recomputation replaces its
+label. Only converged, valid numbers become labels: a NEB document must be ``completed`` and
 converged with a barrier (a band that fell below its endpoints is ``failed`` and has none,
 :meth:`sseflows.core.neb.NebDoc.judged`), an MD document ``completed`` with σ_RT.
 """
@@ -26,10 +28,13 @@ def label_from_doc(doc: dict[str, Any], campaign: str = "") -> Label | None:
     tier = doc.get("tier")
     engine = doc.get("engine") or "unknown"
     provenance = {"candidate_id": doc["candidate_id"], "job_uuid": doc.get("job_uuid"),
-                  "campaign": campaign}  # fmt: skip
+                  "result_key": doc.get("result_key"), "campaign": campaign}  # fmt: skip
+    # the id names the computation (result key: structure and settings), not the run, so
+    # the local runner and FireWorks give the same label, and a rerun replaces it
+    computation = str(doc.get("result_key") or doc.get("job_uuid"))[:8]
     if tier == "neb" and doc.get("barrier_ev") is not None and doc.get("converged") is True:
         return Label(
-            label_id=f"neb-{engine}:{doc['candidate_id']}:{str(doc.get('job_uuid'))[:8]}",
+            label_id=f"neb-{engine}:{doc['candidate_id']}:{computation}",
             formula=doc.get("formula", ""),
             ea_ev=float(doc["barrier_ev"]),
             kind="computed",
@@ -45,7 +50,7 @@ def label_from_doc(doc: dict[str, Any], campaign: str = "") -> Label | None:
         )
     if tier == "md" and doc.get("sigma_rt_s_per_cm"):
         return Label(
-            label_id=f"md-{engine}:{doc['candidate_id']}:{str(doc.get('job_uuid'))[:8]}",
+            label_id=f"md-{engine}:{doc['candidate_id']}:{computation}",
             formula=doc.get("formula", ""),
             sigma_rt_s_per_cm=float(doc["sigma_rt_s_per_cm"]),
             ea_ev=doc.get("ea_ev"),

@@ -45,6 +45,7 @@ provenance) for reports and for models that learn E_a.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -56,18 +57,19 @@ from typing import Any
 import numpy as np
 from jobflow import JobStore
 from maggma.core import Store
-from pymatgen.core import Composition
+from pymatgen.core import Composition, Structure
 
 from sseflows.campaign.feedback import label_from_doc
-from sseflows.campaign.inputs import require_existing
 from sseflows.campaign.local import FlowRun
+from sseflows.campaign.makers import CampaignMakers
+from sseflows.campaign.options import CampaignOptions, prepare_campaign
 from sseflows.campaign.plan import result_key, stored_docs_by_key
 from sseflows.campaign.rank import descriptor_cache, representation
 from sseflows.campaign.rank_stage import model_file, run_rank_stage
+from sseflows.campaign.results import summarize_candidate
 from sseflows.campaign.run import (
     MD_RECORD_KEYS,
     NEB_RECORD_KEYS,
-    CampaignMakers,
     run_stage,
     tier_records,
 )
@@ -77,8 +79,9 @@ from sseflows.core.candidate import Candidate
 from sseflows.core.documents import PROCEEDS
 from sseflows.core.errors import ConfigurationError
 from sseflows.core.label import Label
+from sseflows.core.maker import TierMaker
 from sseflows.data.label_store import LabelStore, open_label_store
-from sseflows.data.readers import CandidateSet, read_candidates
+from sseflows.data.readers import CandidateSet
 from sseflows.rank.acquisition import acquisition_scores, select_batch
 from sseflows.rank.maker import candidate_input
 from sseflows.rank.model import train_rank_model
@@ -218,11 +221,12 @@ def round_model(
 
 
 def computed_ids(
-    makers: CampaignMakers, candidates: Sequence[Candidate], store: JobStore
+    tiers: Sequence[tuple[str, TierMaker | None]], candidates: Sequence[Candidate], store: JobStore
 ) -> set[str]:
-    """Ids of ``candidates`` whose NEB or MD documents are stored under their result key."""
+    """Ids of ``candidates`` whose documents of a tier in ``tiers`` (``(tier, Maker)``, e.g.
+    ``("neb", makers.neb)``) are stored under their result key."""
     done: set[str] = set()
-    for tier, maker in (("neb", makers.neb), ("md", makers.md)):
+    for tier, maker in tiers:
         if maker is None:
             continue
         keys = {c.id: result_key(c, maker) for c in candidates}
@@ -268,12 +272,26 @@ def pick_batch(
     return picks
 
 
-def _passed(screen: ScreenReport) -> set[str]:
+def passed_screening(tier_docs: dict[str, dict[str, dict[str, Any]]]) -> set[str]:
+    """Ids whose screening documents (``{id: {tier: doc}}``) all let them proceed."""
     return {
         cid
-        for cid, tiers in screen.tier_docs.items()
+        for cid, tiers in tier_docs.items()
         if tiers and all(d.get("status") in PROCEEDS for d in tiers.values())
     }
+
+
+def gate_outcomes(
+    tier_docs: dict[str, dict[str, dict[str, Any]]], chosen: Sequence[str]
+) -> dict[str, dict[str, str]]:
+    """``{id: {"status", "reason"}}`` of the screening of each of ``chosen`` that has
+    documents (the worst tier wins, :func:`sseflows.campaign.results.summarize_candidate`)."""
+    outcomes = {}
+    for cid in chosen:
+        if tier_docs.get(cid):
+            record = summarize_candidate(cid, tier_docs[cid])
+            outcomes[cid] = {"status": record["status"], "reason": record.get("reason", "")}
+    return outcomes
 
 
 def _is_hit(label: Label, loop: LoopSpec) -> bool:
@@ -298,6 +316,154 @@ def rounds_without_hit(rounds: Sequence[dict[str, Any]]) -> int:
     return count
 
 
+def picked_ids(rounds: Sequence[dict[str, Any]]) -> set[str]:
+    """Every candidate an earlier round picked."""
+    return {p["candidate_id"] for doc in rounds for p in doc.get("picks", [])}
+
+
+def next_round(rounds: Sequence[dict[str, Any]]) -> int:
+    """The index of the round after the stored ``rounds`` (1 for the first)."""
+    return max((int(d["round"]) for d in rounds), default=0) + 1
+
+
+EXHAUSTED = "The pool is exhausted: no candidate the ranking keeps is left to pick."
+
+
+def stop_reason(
+    loop: LoopSpec, rounds: Sequence[dict[str, Any]], pool: Sequence[Candidate]
+) -> str | None:
+    """Why the loop stops before its next round, one sentence; None when it goes on."""
+    if next_round(rounds) > loop.rounds:
+        return f"{loop.rounds} round(s) are done."
+    limit = loop.stop_after_rounds_without_hit
+    if limit is not None and rounds and rounds_without_hit(rounds) >= limit:
+        return f"No new hit in the last {limit} round(s)."
+    picked = picked_ids(rounds)
+    if all(c.id in picked for c in pool):
+        return "The pool is exhausted: every candidate has been picked."
+    return None
+
+
+def record_stop(rounds_store: Store, rounds: Sequence[dict[str, Any]], reason: str) -> None:
+    """Write why the loop stopped onto its last stored round (none stored: nothing)."""
+    if rounds:
+        last = dict(rounds[-1])
+        last["stop_reason"] = reason
+        rounds_store.update([last], key=ROUND_KEY)
+
+
+@dataclass
+class RoundSetup:
+    """What one round's planning needs; the same for the local loop and the FireWorks one.
+
+    Attributes:
+        campaign: The campaign's name.
+        rank: The ranking stage (with ``train``).
+        loop: The loop's settings.
+        tiers: ``(tier, Maker)`` of the expensive tiers, to skip computed candidates.
+        models_dir: Where the round's model file goes (None: ``~/.sseflows/models``).
+    """
+
+    campaign: str
+    rank: RankSpec
+    loop: LoopSpec
+    tiers: Sequence[tuple[str, TierMaker | None]]
+    models_dir: Path | None = None
+
+
+def begin_round(
+    setup: RoundSetup,
+    pool: Sequence[Candidate],
+    store: JobStore,
+    label_store: LabelStore,
+    index: int,
+    picked_before: set[str],
+    passed: set[str] | None = None,
+) -> dict[str, Any] | None:
+    """Steps 1-3 of round ``index``: retrain on every label so far, rank the pool (only the
+    ``passed`` ids of the gates with ``rank.stage: after_gates``) storing a RankDoc each,
+    pick the batch. The round's document without its outcomes (``gates``, ``results``,
+    ``labels``, ``hits``: :func:`finish_round`); None when no candidate is left to pick."""
+    rank = setup.rank
+    by_id = {c.id: c for c in pool}
+    labels = loop_labels(rank, label_store)
+    model_path, provenance = round_model(rank, labels, setup.models_dir, pool)
+    ranked_pool = [c for c in pool if passed is None or c.id in passed]
+    ranked = run_rank_stage(rank, model_path, ranked_pool, store)
+    done = picked_before | computed_ids(setup.tiers, ranked_pool, store)
+    eligible = [cid for cid in ranked.kept if cid not in done]
+    picks = pick_batch(ranked.docs, eligible, by_id, setup.loop)
+    if not picks:
+        return None
+    label_ids = list(provenance.get("label_ids", []))
+    trained_on = set(label_ids)
+    computed = sorted(
+        label.label_id
+        for label in labels
+        if label.kind == "computed" and label.label_id in trained_on
+    )
+    return {
+        ROUND_KEY: f"{setup.campaign}:{index}",
+        "campaign": setup.campaign,
+        "round": index,
+        "created_at": datetime.now(timezone.utc).isoformat(),
+        "model": {
+            "version": provenance.get("model_version", ""),
+            "path": str(model_path),
+            "labels_hash": provenance.get("labels_hash", ""),
+            "label_ids": label_ids,
+            "n_labels": len(label_ids),
+            "n_rows": provenance.get("n_rows"),
+            "computed_label_ids": computed,
+        },
+        "acquisition": {
+            "strategy": setup.loop.acquisition,
+            "kappa": setup.loop.kappa,
+            "batch_size": setup.loop.batch_size,
+        },
+        "n_ranked": len(ranked.docs),
+        "n_eligible": len(eligible),
+        "skipped_computed": sorted(c for c in ranked.kept if c in done),
+        "picks": picks,
+        "stop_reason": "",
+    }
+
+
+def finish_round(
+    head: dict[str, Any],
+    gates: dict[str, dict[str, str]],
+    tier_docs: dict[str, dict[str, dict[str, Any]]],
+    structures: dict[str, Structure | None],
+    label_store: LabelStore,
+    loop: LoopSpec,
+) -> dict[str, Any]:
+    """Steps 5-6: the picks' expensive-tier documents (``{tier: {id: doc}}``) become rows
+    and computed labels (with the candidate's structure), written to ``label_store``; the
+    round's whole document (``head`` from :func:`begin_round` with its outcomes)."""
+    results: dict[str, list[dict[str, Any]]] = {}
+    new_labels: list[Label] = []
+    for tier, docs in tier_docs.items():
+        records = tier_records(docs, NEB_RECORD_KEYS if tier == "neb" else MD_RECORD_KEYS)
+        for record in records:
+            doc = docs[record["id"]]
+            record.update(result_key=doc.get("result_key"), job_uuid=doc.get("job_uuid"))
+            label = label_from_doc(doc, head["campaign"])
+            if label is not None:
+                new_labels.append(
+                    label.model_copy(update={"structure": structures.get(record["id"])})
+                )
+        results[tier] = records
+    label_store.add(new_labels)
+    hits = sorted({str(label.provenance["candidate_id"]) for label in new_labels
+                   if _is_hit(label, loop)})  # fmt: skip
+    return head | {
+        "gates": gates,
+        "results": results,
+        "labels": sorted(label.label_id for label in new_labels),
+        "hits": hits,
+    }
+
+
 @dataclass
 class LoopContext:
     """What every round of one loop shares."""
@@ -312,31 +478,35 @@ class LoopContext:
     workers: int = 1
     on_done: Callable[[FlowRun], None] | None = None
 
+    @property
+    def setup(self) -> RoundSetup:
+        """The round planning's settings."""
+        assert self.makers.rank is not None
+        return RoundSetup(
+            self.campaign, self.makers.rank, self.loop,
+            (("neb", self.makers.neb), ("md", self.makers.md)), self.models_dir,
+        )  # fmt: skip
+
 
 def run_round(ctx: LoopContext, index: int, picked_before: set[str]) -> dict[str, Any] | None:
-    """Round ``index``: retrain, rank, pick, gates, tiers, labels; the round's document
-    (None when no candidate is left to pick)."""
+    """Round ``index`` here: retrain, rank, pick (:func:`begin_round`), gates, tiers,
+    labels (:func:`finish_round`); the round's document (None when no candidate is left
+    to pick)."""
     rank = ctx.makers.rank
     assert rank is not None
     pool = ctx.candidate_set.candidates
     by_id = {c.id: c for c in pool}
-    labels = loop_labels(rank, ctx.label_store)
-    model_path, provenance = round_model(rank, labels, ctx.models_dir, pool)
     screen_pool: ScreenReport | None = None
     if rank.stage == "after_gates":  # gates on the pool once; later rounds reuse the docs
         screen_pool = screen_candidates(
             replace(ctx.candidate_set, failures=[]), ctx.store, maker=ctx.makers.screening,
             workers=ctx.workers, on_done=ctx.on_done,
         )  # fmt: skip
-        passed = _passed(screen_pool)
-        pool = [c for c in pool if c.id in passed]
-    ranked = run_rank_stage(rank, model_path, pool, ctx.store)
-    done = picked_before | computed_ids(ctx.makers, pool, ctx.store)
-    eligible = [cid for cid in ranked.kept if cid not in done]
-    picks = pick_batch(ranked.docs, eligible, by_id, ctx.loop)
-    if not picks:
+    passed = None if screen_pool is None else passed_screening(screen_pool.tier_docs)
+    head = begin_round(ctx.setup, pool, ctx.store, ctx.label_store, index, picked_before, passed)
+    if head is None:
         return None
-    chosen = [p["candidate_id"] for p in picks]
+    chosen = [p["candidate_id"] for p in head["picks"]]
     if screen_pool is None:
         picked_set = replace(
             ctx.candidate_set, candidates=[by_id[c] for c in chosen], failures=[], merges=[]
@@ -351,72 +521,22 @@ def run_round(ctx: LoopContext, index: int, picked_before: set[str]) -> dict[str
         )
     makers = ctx.makers
     default = "lowest_bvse_barrier" if makers.screening.bvse_gate is not None else "lowest_e_hull"
-    results: dict[str, list[dict[str, Any]]] = {}
-    new_labels: list[Label] = []
-    for tier, maker, k, zero, keys, ranker in (
-        ("neb", makers.neb, makers.neb_top_k, makers.require_e_hull_zero, NEB_RECORD_KEYS,
-         makers.neb_ranker),
-        ("md", makers.md, makers.md_top_k, False, MD_RECORD_KEYS, makers.md_ranker),
-    ):  # fmt: skip
+    tier_docs: dict[str, dict[str, dict[str, Any]]] = {}
+    for tier, maker, k, zero, ranker in (
+        ("neb", makers.neb, makers.neb_top_k, makers.require_e_hull_zero, makers.neb_ranker),
+        ("md", makers.md, makers.md_top_k, False, makers.md_ranker),
+    ):
         if maker is None or k <= 0:
             continue
-        _, docs = run_stage(
+        _, tier_docs[tier] = run_stage(
             tier, maker, k, screen, ctx.candidate_set, ctx.store, ranker or default, zero,
             ctx.workers, False, ctx.on_done,
         )  # fmt: skip
-        records = tier_records(docs, keys)
-        for record in records:
-            doc = docs[record["id"]]
-            record.update(result_key=doc.get("result_key"), job_uuid=doc.get("job_uuid"))
-            label = label_from_doc(doc, ctx.campaign)
-            if label is not None:
-                structure = by_id[record["id"]].structure
-                new_labels.append(label.model_copy(update={"structure": structure}))
-        results[tier] = records
-    ctx.label_store.add(new_labels)
-    gates = {
-        r["id"]: {"status": r["status"], "reason": r.get("reason", "")}
-        for r in screen.records
-        if r["id"] in chosen
-    }
-    hits = sorted({str(label.provenance["candidate_id"]) for label in new_labels
-                   if _is_hit(label, ctx.loop)})  # fmt: skip
-    label_ids = list(provenance.get("label_ids", []))
-    trained_on = set(label_ids)
-    computed = sorted(
-        label.label_id
-        for label in labels
-        if label.kind == "computed" and label.label_id in trained_on
-    )
-    return {
-        ROUND_KEY: f"{ctx.campaign}:{index}",
-        "campaign": ctx.campaign,
-        "round": index,
-        "created_at": datetime.now(timezone.utc).isoformat(),
-        "model": {
-            "version": provenance.get("model_version", ""),
-            "path": str(model_path),
-            "labels_hash": provenance.get("labels_hash", ""),
-            "label_ids": label_ids,
-            "n_labels": len(label_ids),
-            "n_rows": provenance.get("n_rows"),
-            "computed_label_ids": computed,
-        },
-        "acquisition": {
-            "strategy": ctx.loop.acquisition,
-            "kappa": ctx.loop.kappa,
-            "batch_size": ctx.loop.batch_size,
-        },
-        "n_ranked": len(ranked.docs),
-        "n_eligible": len(eligible),
-        "skipped_computed": sorted(c for c in ranked.kept if c in done),
-        "picks": picks,
-        "gates": gates,
-        "results": results,
-        "labels": sorted(label.label_id for label in new_labels),
-        "hits": hits,
-        "stop_reason": "",
-    }
+    structures = {cid: by_id[cid].structure for cid in chosen}
+    return finish_round(
+        head, gate_outcomes(screen.tier_docs, chosen), tier_docs, structures,
+        ctx.label_store, ctx.loop,
+    )  # fmt: skip
 
 
 def run_loop(
@@ -451,35 +571,24 @@ def run_loop(
     ctx = LoopContext(makers, loop, candidate_set, store, label_store, campaign, models_dir,
                       workers, on_done)  # fmt: skip
     report = LoopReport(campaign=campaign, rounds=stored_rounds(rounds_store, campaign))
-    picked = {p["candidate_id"] for doc in report.rounds for p in doc.get("picks", [])}
-    limit = loop.stop_after_rounds_without_hit
     while True:
-        index = max((int(d["round"]) for d in report.rounds), default=0) + 1
-        if index > loop.rounds:
-            report.stop_reason = f"{loop.rounds} round(s) are done."
+        reason = stop_reason(loop, report.rounds, candidate_set.candidates)
+        if reason is not None:
+            report.stop_reason = reason
             break
-        if limit is not None and report.rounds and rounds_without_hit(report.rounds) >= limit:
-            report.stop_reason = f"No new hit in the last {limit} round(s)."
-            break
-        if all(c.id in picked for c in candidate_set.candidates):
-            report.stop_reason = "The pool is exhausted: every candidate has been picked."
-            break
-        doc = run_round(ctx, index, picked)
+        index = next_round(report.rounds)
+        doc = run_round(ctx, index, picked_ids(report.rounds))
         if doc is None:
-            report.stop_reason = (
-                "The pool is exhausted: no candidate the ranking keeps is left to pick."
-            )
+            report.stop_reason = EXHAUSTED
             break
         rounds_store.update([doc], key=ROUND_KEY)
         report.rounds.append(doc)
         report.ran.append(index)
-        picked |= {p["candidate_id"] for p in doc["picks"]}
         if on_round is not None:
             on_round(doc)
     if report.ran:
-        last = report.rounds[-1]
-        last["stop_reason"] = report.stop_reason
-        rounds_store.update([last], key=ROUND_KEY)
+        record_stop(rounds_store, report.rounds, report.stop_reason)
+        report.rounds[-1]["stop_reason"] = report.stop_reason
     return report
 
 
@@ -490,46 +599,22 @@ def wants_loop(spec_path: Path, rounds: int | None) -> bool:
 
 def run_loop_spec(
     spec_path: Path,
-    paths: list[Path],
-    candidates_csv: Path | None = None,
-    store_spec: str | None = None,
-    mp_snapshot: str | None = None,
-    workers: int | None = None,
-    neb_engine: str | None = None,
-    min_length: float | None = None,
-    neb_top_k: int | None = None,
-    md_top_k: int | None = None,
-    rounds: int | None = None,
-    models_dir: Path | None = None,
+    options: CampaignOptions,
     on_round: Callable[[dict[str, Any]], None] | None = None,
 ) -> LoopReport:
-    """The loop of the spec at ``spec_path`` on the candidates of ``paths`` and
-    ``candidates_csv`` in store ``store_spec``; ``rounds`` overrides ``loop.rounds`` (a spec
-    without ``loop:`` gets :class:`LoopSpec`'s defaults), the other options override the
-    spec as for :func:`sseflows.campaign.run.run_campaign_spec`.
+    """The loop of the spec at ``spec_path`` on the pool of ``options``; ``options.rounds``
+    overrides ``loop.rounds`` (a spec without ``loop:`` gets :class:`LoopSpec`'s defaults),
+    the other options override the spec as for ``campaign run``
+    (:class:`~sseflows.campaign.options.CampaignOptions`).
 
     Raises:
         ConfigurationError: a bad spec or input path, no ``rank.train``, too few labels.
     """
-    spec = load_campaign_spec(spec_path)
-    if spec.rank is None or spec.rank.train is None:
-        raise ConfigurationError(
-            f"Campaign specification {spec_path} has no ranking stage that trains "
-            "('rank.train'); the loop needs one to learn from its results."
-        )
-    loop = spec.loop or LoopSpec()
-    if rounds is not None:
-        if rounds < 1:
-            raise ConfigurationError(f"--rounds must be at least 1, not {rounds}.")
-        loop = loop.model_copy(update={"rounds": rounds})
-    settings = load_settings(db=store_spec, mp_snapshot=mp_snapshot, workers=workers)
-    makers = CampaignMakers.from_spec(spec, settings.mp_snapshot, neb_engine, min_length)
-    if neb_top_k is not None:
-        makers = replace(makers, neb_top_k=neb_top_k)
-    if md_top_k is not None:
-        makers = replace(makers, md_top_k=md_top_k)
-    require_existing(paths)
-    candidate_set = read_candidates(paths, csv=candidates_csv)
+    if options.rounds is None and load_campaign_spec(spec_path).loop is None:
+        options = dataclasses.replace(options, rounds=LoopSpec().rounds)
+    prepared = prepare_campaign(spec_path, options)
+    assert prepared.loop is not None
+    settings = prepared.settings
     store = build_job_store(settings.db)
     store.connect()
     rounds_store = open_rounds_store(settings.db)
@@ -537,8 +622,9 @@ def run_loop_spec(
     try:
         with open_label_store(settings.db) as labels:
             return run_loop(
-                makers, loop, candidate_set, store, labels, rounds_store, spec.name,
-                models_dir, settings.n_workers, on_round=on_round,
+                prepared.makers, prepared.loop, prepared.candidate_set, store, labels,
+                rounds_store, prepared.spec.name, options.models_dir, settings.n_workers,
+                on_round=on_round,
             )  # fmt: skip
     finally:
         rounds_store.close()

@@ -21,7 +21,7 @@ from typing import Any
 from jobflow import Flow, Job, JobStore, Maker
 from monty.json import jsanitize
 
-from sseflows.campaign.results import query_tier_docs
+from sseflows.campaign.results import latest_by_candidate, query_tier_docs
 from sseflows.core.candidate import Candidate
 from sseflows.data.readers import CandidateSet
 from sseflows.flows.failures import record_input_failure
@@ -57,6 +57,18 @@ def stored_docs_by_key(
     for doc in query_tier_docs(store, tier=tier, metadata=criteria):
         grouped.setdefault(doc[RESULT_KEY], []).append(doc)
     return grouped
+
+
+def tier_docs_by_key(store: JobStore, keys: dict[str, str], tier: str) -> dict[str, dict[str, Any]]:
+    """``{candidate_id: newest stored ``tier`` document}`` of ``keys`` (``{id: result key}``);
+    a candidate without one is left out."""
+    stored = stored_docs_by_key(store, keys.values(), tier)
+    docs = {}
+    for cid, key in keys.items():
+        found = latest_by_candidate(stored.get(key, [])).get(cid, {})
+        if tier in found:
+            docs[cid] = found[tier]
+    return docs
 
 
 @dataclass

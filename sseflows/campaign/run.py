@@ -22,93 +22,25 @@ from typing import Any
 from jobflow import JobStore
 
 from sseflows.campaign.feedback import computed_labels
-from sseflows.campaign.inputs import require_existing
 from sseflows.campaign.local import FlowRun, run_flows
-from sseflows.campaign.neb import neb_maker
-from sseflows.campaign.plan import plan_flows, stored_docs_by_key
+from sseflows.campaign.makers import CampaignMakers
+from sseflows.campaign.options import CampaignOptions, prepare_campaign
+from sseflows.campaign.plan import plan_flows, tier_docs_by_key
 from sseflows.campaign.rank_stage import RankStageReport, resolve_rank_model, run_rank_stage
 from sseflows.campaign.registry import doc_uuids, open_campaigns_store, record_campaign
-from sseflows.campaign.results import latest_by_candidate
 from sseflows.campaign.screen import ScreenReport, screen_candidates
-from sseflows.campaign.spec import CampaignSpec, RankSpec, load_campaign_spec
 from sseflows.core.documents import PROCEEDS
 from sseflows.core.maker import TierMaker
-from sseflows.core.overrides import apply_overrides
 from sseflows.data.label_store import open_label_store
-from sseflows.data.readers import CandidateSet, read_candidates
-from sseflows.flows.screening import ScreeningFlowMaker
+from sseflows.data.readers import CandidateSet
 from sseflows.flows.tiers import make_tier_flow
-from sseflows.gates.bvse.maker import BVSEGateMaker
-from sseflows.gates.filters.maker import FiltersMaker
-from sseflows.gates.mp.maker import MPGateMaker
 from sseflows.rank.selection import RANKERS, select_top_k
-from sseflows.settings import load_settings
 from sseflows.stores import build_job_store
 
 NEB_RECORD_KEYS = ("id", "formula", "status", "reason", "engine", "barrier_ev",
                    "barrier_back_ev", "converged", "climbing_image", "iterations")  # fmt: skip
 MD_RECORD_KEYS = ("id", "formula", "status", "reason", "engine", "ea_ev", "ea_err_ev",
                   "sigma_rt_s_per_cm", "sigma_rt_range_s_per_cm")  # fmt: skip
-
-
-@dataclass
-class CampaignMakers:
-    """The Makers of each stage (None skips a tier)."""
-
-    screening: ScreeningFlowMaker
-    neb: TierMaker | None = None
-    neb_top_k: int = 0
-    require_e_hull_zero: bool = False
-    md: TierMaker | None = None
-    md_top_k: int = 0
-    neb_ranker: str | None = None
-    md_ranker: str | None = None
-    rank: RankSpec | None = None
-    """The ranking stage's settings (None: no ranking stage)."""
-    rank_model_path: str | None = None
-    """The model file the ranking stage uses (:func:`resolve_rank_model`)."""
-
-    @classmethod
-    def from_spec(
-        cls,
-        spec: CampaignSpec,
-        snapshot: str | None = None,
-        neb_engine: str | None = None,
-        min_length: float | None = None,
-    ) -> CampaignMakers:
-        """Makers for ``spec``; ``neb_engine`` and ``min_length`` override the spec."""
-        gates = spec.gates
-        mp = {"snapshot": snapshot} | (gates.mp.model_dump(exclude_none=True) if gates.mp else {})
-        filters = None
-        if spec.filters is not None and spec.filters.active:
-            filters = FiltersMaker(snapshot=snapshot, **spec.filters.model_dump())
-        screening = ScreeningFlowMaker(
-            mp_gate=apply_overrides(MPGateMaker(), mp) if gates.mp else None,
-            bvse_gate=apply_overrides(BVSEGateMaker(), gates.bvse.model_dump(exclude_none=True))
-            if gates.bvse
-            else None,
-            filters=filters,
-        )
-        makers = cls(screening=screening, rank=spec.rank)
-        if spec.neb is not None:
-            makers.neb = neb_maker(
-                neb_engine or spec.neb.engine,
-                min_length if min_length is not None else spec.neb.min_length,
-                spec.neb.n_images,
-            )
-            makers.neb_top_k = spec.neb.top_k
-            makers.require_e_hull_zero = spec.neb.require_e_hull_zero
-            makers.neb_ranker = spec.neb.ranker
-        if spec.md is not None:
-            from sseflows.md.makers import MDArrheniusMaker
-
-            md = spec.md.model_dump(exclude_none=True, exclude={"top_k", "ranker"})
-            if "timestep_fs" in md:
-                md["time_step_fs"] = md.pop("timestep_fs")
-            makers.md = apply_overrides(MDArrheniusMaker(), md)
-            makers.md_top_k = spec.md.top_k
-            makers.md_ranker = spec.md.ranker
-        return makers
 
 
 @dataclass
@@ -159,13 +91,7 @@ def run_tier(
         only=chosen, fresh=fresh,
     )  # fmt: skip
     run_flows(plan.flows, store, workers=workers, on_done=on_done)
-    stored = stored_docs_by_key(store, plan.keys.values(), tier)
-    docs: dict[str, dict[str, Any]] = {}
-    for cid, key in plan.keys.items():
-        found = latest_by_candidate(stored.get(key, []))
-        if cid in found:
-            docs[cid] = found[cid][tier]
-    return docs
+    return tier_docs_by_key(store, plan.keys, tier)
 
 
 def run_stage(
@@ -255,48 +181,28 @@ def run_campaign(
     return report
 
 
-def run_campaign_spec(
-    spec_path: Path,
-    paths: list[Path],
-    candidates_csv: Path | None = None,
-    store_spec: str | None = None,
-    mp_snapshot: str | None = None,
-    workers: int | None = None,
-    neb_engine: str | None = None,
-    min_length: float | None = None,
-    neb_top_k: int | None = None,
-    md_top_k: int | None = None,
-    fresh: bool = False,
-    models_dir: Path | None = None,
-) -> CampaignReport:
-    """Run the campaign of the spec at ``spec_path`` on the candidates of ``paths`` and
-    ``candidates_csv``, in the store ``store_spec`` (None: the ``db`` setting), feeding
-    computed labels into that store's label store.
-
-    ``neb_engine``, ``min_length`` (Å), ``neb_top_k`` and ``md_top_k`` override the spec
-    when given. A ranking model the spec trains is kept in ``models_dir`` (default
-    ``~/.sseflows/models``).
+def run_campaign_spec(spec_path: Path, options: CampaignOptions) -> CampaignReport:
+    """Run the campaign of the spec at ``spec_path`` once on the pool of ``options``
+    (:class:`~sseflows.campaign.options.CampaignOptions`: inputs, store, overrides), feeding
+    computed labels into that store's label store. A ranking model the spec trains is kept
+    in ``options.models_dir`` (default ``~/.sseflows/models``).
 
     Raises:
         ConfigurationError: a bad spec, a missing input path, an unusable store.
     """
-    spec = load_campaign_spec(spec_path)
-    settings = load_settings(db=store_spec, mp_snapshot=mp_snapshot, workers=workers)
-    makers = CampaignMakers.from_spec(spec, settings.mp_snapshot, neb_engine, min_length)
-    if neb_top_k is not None:
-        makers = replace(makers, neb_top_k=neb_top_k)
-    if md_top_k is not None:
-        makers = replace(makers, md_top_k=md_top_k)
-    require_existing(paths)
-    candidate_set = read_candidates(paths, csv=candidates_csv)
+    prepared = prepare_campaign(spec_path, options)
+    spec, settings, makers = prepared.spec, prepared.settings, prepared.makers
+    candidate_set = prepared.candidate_set
     if spec.rank is not None:
-        model = resolve_rank_model(spec.rank, models_dir, settings.db, candidate_set.candidates)
+        model = resolve_rank_model(
+            spec.rank, options.models_dir, settings.db, candidate_set.candidates
+        )
         makers = replace(makers, rank_model_path=str(model))
     store = build_job_store(settings.db)
     store.connect()
     with open_label_store(settings.db) as labels:
         report = run_campaign(
-            makers, candidate_set, store, workers=settings.n_workers, fresh=fresh,
+            makers, candidate_set, store, workers=settings.n_workers, fresh=options.fresh,
             campaign=spec.name, label_store=labels,
         )  # fmt: skip
     record_campaign(

@@ -24,8 +24,9 @@ from sseflows.campaign.campaign_flow import (
     build_campaign_flow,
 )
 from sseflows.campaign.fireworks import load_launchpad, submit_flows
-from sseflows.campaign.inputs import require_existing
-from sseflows.data.readers import CandidateSet, ReadFailure, read_candidates
+from sseflows.campaign.options import CampaignOptions, prepare_campaign
+from sseflows.core.errors import ConfigurationError
+from sseflows.data.readers import CandidateSet, ReadFailure
 
 CAMPAIGNS_COLLECTION = "campaigns"
 """Collection of the campaign manifests (one per campaign name)."""
@@ -41,6 +42,8 @@ class CampaignSubmission:
     categories: dict[str, int] = field(default_factory=dict)
     failures: list[ReadFailure] = field(default_factory=list)
     candidates: int = 0
+    rounds: int = 0
+    """Rounds of the loop in all (0: one pass)."""
 
 
 def write_manifest(
@@ -89,54 +92,47 @@ def submit_campaign_flow(
         categories=dict(sorted(categories.items())),
         failures=list(candidate_set.failures),
         candidates=len(candidate_set.candidates),
+        rounds=0 if settings.loop_spec is None else settings.loop_spec.rounds,
     )
 
 
 def submit_campaign(
-    spec_path: Path,
-    paths: list[Path],
-    candidates_csv: Path | None = None,
-    launchpad_path: Path | None = None,
-    store_spec: str | None = None,
-    mp_snapshot: str | None = None,
-    neb_engine: str | None = None,
-    min_length: float | None = None,
-    neb_top_k: int | None = None,
-    md_top_k: int | None = None,
-    fresh: bool = False,
-    models_dir: Path | None = None,
+    spec_path: Path, options: CampaignOptions, launchpad_path: Path | None = None
 ) -> CampaignSubmission:
-    """Add the whole campaign of the spec at ``spec_path`` on the candidates of ``paths``
-    and ``candidates_csv`` to the LaunchPad (:func:`~sseflows.campaign.fireworks.
-    load_launchpad`), outputs and labels going to ``store_spec`` (None: the ``db``
-    setting); the overrides are those of ``campaign run``. A ranking model the spec trains
-    is trained here, before submission, into ``models_dir``; workers read it from its path.
+    """Add the whole campaign of the spec at ``spec_path`` on the pool of ``options`` to the
+    LaunchPad (:func:`~sseflows.campaign.fireworks.load_launchpad`), outputs, labels and
+    rounds going to ``options.store_spec`` (None: the ``db`` setting); the overrides are those
+    of ``campaign run`` (:class:`~sseflows.campaign.options.CampaignOptions`).
+
+    One pass: a ranking model the spec trains is trained here, before submission, into
+    ``options.models_dir``; workers read it from its path. A loop (``options.rounds`` or the
+    spec's ``loop:``): each round's job trains its model on a worker, into ``models_dir``
+    (:mod:`sseflows.campaign.loop_flow`).
 
     Raises:
         ConfigurationError: a bad spec, a missing input, an unusable store or LaunchPad.
     """
     from sseflows.campaign.rank_stage import resolve_rank_model
-    from sseflows.campaign.run import CampaignMakers
-    from sseflows.campaign.spec import load_campaign_spec
-    from sseflows.settings import load_settings
     from sseflows.stores import build_job_store
 
-    spec = load_campaign_spec(spec_path)
-    settings = load_settings(db=store_spec, mp_snapshot=mp_snapshot)
-    makers = CampaignMakers.from_spec(spec, settings.mp_snapshot, neb_engine, min_length)
-    if neb_top_k is not None:
-        makers = replace(makers, neb_top_k=neb_top_k)
-    if md_top_k is not None:
-        makers = replace(makers, md_top_k=md_top_k)
-    require_existing(paths)
-    launchpad = load_launchpad(launchpad_path)
-    candidate_set = read_candidates(paths, csv=candidates_csv)
-    if spec.rank is not None:
-        model = resolve_rank_model(spec.rank, models_dir, settings.db, candidate_set.candidates)
+    launchpad = load_launchpad(launchpad_path)  # an unreachable LaunchPad fails first
+    prepared = prepare_campaign(spec_path, options)
+    spec, settings, makers = prepared.spec, prepared.settings, prepared.makers
+    candidate_set = prepared.candidate_set
+    if spec.loop is not None and not candidate_set.candidates:
+        raise ConfigurationError(
+            "The pool holds no readable candidate; the loop has nothing to rank."
+        )
+    if spec.rank is not None and spec.loop is None:
+        model = resolve_rank_model(
+            spec.rank, options.models_dir, settings.db, candidate_set.candidates
+        )
         makers = replace(makers, rank_model_path=str(model.resolve()))
+    models_dir = None if options.models_dir is None else options.models_dir.resolve()
     flow_settings = CampaignFlowSettings.from_makers(
-        spec.name, makers, label_store=settings.db, fresh=fresh
-    )
+        spec.name, makers, label_store=settings.db, fresh=options.fresh, loop=spec.loop,
+        models_dir=models_dir,
+    )  # fmt: skip
     store = build_job_store(settings.db)
     store.connect()
     return submit_campaign_flow(

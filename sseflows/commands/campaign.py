@@ -34,33 +34,37 @@ def run(
     rounds: int | None = typer.Option(
         None, "--rounds", help="Closed-loop rounds in all [spec loop.rounds]."
     ),
+    models_dir: Path | None = typer.Option(
+        None, "--models-dir", help="Trained ranking models [~/.sseflows/models]."
+    ),
 ) -> None:
     """Screen, select the best, run the NEB and MD tiers, and feed labels back; with
     ``--rounds N`` (or a spec ``loop:``) N rounds of retrain → rank → pick → compute."""
     from sseflows.campaign.loop import wants_loop
+    from sseflows.campaign.options import CampaignOptions
     from sseflows.campaign.run import run_campaign_spec
     from sseflows.report.console import wide_console
     from sseflows.report.tables import print_screen_report, tier_table
 
     console = wide_console()
+    options = CampaignOptions(
+        paths=list(paths or []), candidates_csv=candidates, store_spec=store,
+        mp_snapshot=mp_snapshot, workers=workers, neb_engine=neb_engine, min_length=min_length,
+        neb_top_k=neb_top_k, md_top_k=md_top_k, fresh=fresh, models_dir=models_dir,
+        rounds=rounds,
+    )  # fmt: skip
     if wants_loop(spec_path, rounds):
         if fresh:
             raise ConfigurationError(
                 "--fresh cannot be combined with the loop, which reuses results."
             )
-        _run_loop(console, json_out, spec_path=spec_path, paths=list(paths or []),
-                  candidates_csv=candidates, store_spec=store, mp_snapshot=mp_snapshot,
-                  workers=workers, neb_engine=neb_engine, min_length=min_length,
-                  neb_top_k=neb_top_k, md_top_k=md_top_k, rounds=rounds)  # fmt: skip
+        _run_loop(console, json_out, spec_path, options)
         return
     from sseflows.report.progress import StepProgress
 
     with StepProgress(console, "campaign run") as progress:
         progress(f"ranking, gates, NEB and MD of {spec_path.name}")
-        report = run_campaign_spec(
-            spec_path, list(paths or []), candidates, store, mp_snapshot, workers, neb_engine,
-            min_length, neb_top_k, md_top_k, fresh,
-        )  # fmt: skip
+        report = run_campaign_spec(spec_path, options)
     print_screen_report(console, report.funnel, report.screen.records)
     if report.rank is not None:
         for reason in report.rank.dropped.values():
@@ -88,8 +92,8 @@ def _rounds_table(rows: list[dict[str, Any]]) -> Table:
     return table
 
 
-def _run_loop(console: Console, json_out: Path | None, **options: Any) -> None:
-    """Run the loop of ``campaign run --rounds`` (``options`` of ``run_loop_spec``), one line
+def _run_loop(console: Console, json_out: Path | None, spec_path: Path, options: Any) -> None:
+    """Run the loop of ``campaign run --rounds`` (``options``: ``CampaignOptions``), one line
     per round as it ends, then the rounds table."""
     from sseflows.campaign.loop import round_rows, run_loop_spec
 
@@ -101,7 +105,7 @@ def _run_loop(console: Console, json_out: Path | None, **options: Any) -> None:
             f"{row['new labels']} new label(s); hits {row['hits']}"
         )
 
-    report = run_loop_spec(**options, on_round=show)
+    report = run_loop_spec(spec_path, options, on_round=show)
     console.print(_rounds_table(round_rows(report.rounds)))
     console.print(report.stop_reason)
     if json_out is not None:
@@ -141,22 +145,40 @@ def submit(
     neb_top_k: int | None = typer.Option(None, "--neb-top-k", help="Candidates for NEB."),
     md_top_k: int | None = typer.Option(None, "--md-top-k", help="Candidates for MD."),
     fresh: bool = typer.Option(False, "--fresh", help="Recompute stored results."),
+    rounds: int | None = typer.Option(
+        None, "--rounds", help="Closed-loop rounds in all [spec loop.rounds]."
+    ),
+    models_dir: Path | None = typer.Option(
+        None, "--models-dir", help="Ranking models, seen by every worker [~/.sseflows/models]."
+    ),
 ) -> None:
-    """Add the whole campaign (rank, gates, selection, NEB, MD, labels) to the FireWorks
-    LaunchPad as one workflow that workers alone drive."""
+    """Add the whole campaign (rank, gates, selection, NEB, MD, labels; with ``--rounds N``
+    or a spec ``loop:``, round after round) to the FireWorks LaunchPad as one workflow that
+    workers alone drive."""
+    from sseflows.campaign.options import CampaignOptions
     from sseflows.campaign.submit import submit_campaign
 
-    submission = submit_campaign(
-        spec_path, list(paths or []), candidates, launchpad, store, mp_snapshot, neb_engine,
-        min_length, neb_top_k, md_top_k, fresh,
+    if fresh and rounds is not None:
+        raise ConfigurationError("--fresh cannot be combined with the loop, which reuses results.")
+    options = CampaignOptions(
+        paths=list(paths or []), candidates_csv=candidates, store_spec=store,
+        mp_snapshot=mp_snapshot, neb_engine=neb_engine, min_length=min_length,
+        neb_top_k=neb_top_k, md_top_k=md_top_k, fresh=fresh, models_dir=models_dir,
+        rounds=rounds,
     )  # fmt: skip
+    submission = submit_campaign(spec_path, options, launchpad)
     for failure in submission.failures:
         typer.echo(f"unreadable: {failure.reason}")
     categories = ", ".join(f"{k} {v}" for k, v in submission.categories.items())
+    then = (
+        "each round job adds its gates, selection, NEB, MD and closing Fireworks on a worker"
+        if submission.rounds
+        else "the selection adds the NEB, MD and labels Fireworks on a worker"
+    )
+    rounds_text = f" in up to {submission.rounds} round(s)" if submission.rounds else ""
     typer.echo(
-        f"submitted campaign {submission.name!r}: {submission.candidates} candidate(s), "
-        f"{len(submission.fw_ids)} Firework(s) now ({categories}); the selection adds the "
-        "NEB, MD and labels Fireworks on a worker"
+        f"submitted campaign {submission.name!r}{rounds_text}: {submission.candidates} "
+        f"candidate(s), {len(submission.fw_ids)} Firework(s) now ({categories}); {then}"
     )
 
 

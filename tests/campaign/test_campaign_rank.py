@@ -5,12 +5,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sseflows.campaign.options import CampaignOptions
 from sseflows.campaign.results import query_tier_docs
 from sseflows.campaign.run import run_campaign_spec
 from sseflows.data.label_store import open_label_store
 from sseflows.stores import build_job_store
 from tests.conftest import DEMO_SNAPSHOT, write_pool
 from tests.rank.conftest import SMALL_ENSEMBLE, toy_labels
+
+
+def _options(**kwargs) -> CampaignOptions:
+    return CampaignOptions(mp_snapshot=str(DEMO_SNAPSHOT), workers=1, **kwargs)
+
 
 POOL = ["Li2O", "LiCl", "LiF", "Li2S", "Li3N", "NaCl"]
 READABLE = set(POOL) - {"NaCl"}  # no Li: a read failure, recorded by the screening
@@ -39,9 +45,8 @@ def test_rank_stage_first_drops_some_and_screens_the_rest(tmp_path: Path) -> Non
     db = _labelled_db(tmp_path)
     spec = _spec(tmp_path, "  top_n: 3\n")
     report = run_campaign_spec(
-        spec, [pool], store_spec=db, mp_snapshot=str(DEMO_SNAPSHOT), workers=1,
-        models_dir=tmp_path / "models",
-    )  # fmt: skip
+        spec, _options(paths=[pool], store_spec=db, models_dir=tmp_path / "models")
+    )
     rank = report.rank
     assert rank is not None and len(rank.kept) == 3 and len(rank.dropped) == 2
     assert all("below the top 3" in why for why in rank.dropped.values())
@@ -61,9 +66,8 @@ def test_rank_stage_first_drops_some_and_screens_the_rest(tmp_path: Path) -> Non
     store.close()
 
     again = run_campaign_spec(
-        spec, [pool], store_spec=db, mp_snapshot=str(DEMO_SNAPSHOT), workers=1,
-        models_dir=tmp_path / "models",
-    )  # fmt: skip
+        spec, _options(paths=[pool], store_spec=db, models_dir=tmp_path / "models")
+    )
     assert again.rank is not None and again.rank.kept == rank.kept
     assert set(again.rank.reused) == READABLE
     store.connect()
@@ -76,9 +80,8 @@ def test_rank_stage_after_gates_ranks_only_the_gates_survivors(tmp_path: Path) -
     db = _labelled_db(tmp_path)
     spec = _spec(tmp_path, "  p_min: 0.0\n  stage: after_gates\n")
     report = run_campaign_spec(
-        spec, [pool], store_spec=db, mp_snapshot=str(DEMO_SNAPSHOT), workers=1,
-        models_dir=tmp_path / "models",
-    )  # fmt: skip
+        spec, _options(paths=[pool], store_spec=db, models_dir=tmp_path / "models")
+    )
     passed = {r["id"] for r in report.screen.records if r["status"] in ("passed", "unknown")}
     assert report.rank is not None and set(report.rank.docs) == passed
     assert "NaCl" not in report.rank.docs  # stopped by the gates, never ranked

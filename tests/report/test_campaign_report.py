@@ -292,6 +292,7 @@ def test_every_figure_loads_in_headless_chromium(tmp_path: Path) -> None:
 def test_campaign_run_records_the_campaign_the_report_reads(tmp_path: Path) -> None:
     from pymatgen.io.cif import CifWriter
 
+    from sseflows.campaign.options import CampaignOptions
     from sseflows.campaign.run import run_campaign_spec
     from sseflows.data.prototypes import PROTOTYPES
     from tests.conftest import DEMO_SNAPSHOT
@@ -303,8 +304,10 @@ def test_campaign_run_records_the_campaign_the_report_reads(tmp_path: Path) -> N
     spec = tmp_path / "spec.yaml"
     spec.write_text("name: gates-only\ngates:\n  mp: {e_hull_max_ev_per_atom: 0.07}\n")
     db = str(tmp_path / "db")
-    report = run_campaign_spec(spec, [pool], store_spec=db, mp_snapshot=str(DEMO_SNAPSHOT),
-                               workers=1)  # fmt: skip
+    options = CampaignOptions(
+        paths=[pool], store_spec=db, mp_snapshot=str(DEMO_SNAPSHOT), workers=1
+    )
+    report = run_campaign_spec(spec, options)
     result = CliRunner().invoke(app, ["report", "gates-only", "--out", str(tmp_path / "o"),
                                       "--store", db])  # fmt: skip
     assert result.exit_code == 0, result.output
