@@ -30,8 +30,24 @@ RESULT_KEY = "result_key"
 """Metadata field of every planned job holding its candidate's result key."""
 
 
+def canonical_numbers(value: Any) -> Any:
+    """``value`` (sanitised JSON) with every number a float (bools kept), so that equal
+    numbers hash alike: pymatgen caches ``Species`` objects, and a process that created
+    ``Li+`` with oxidation state ``1`` serialises every later ``Li+`` with ``1``, another
+    process with ``1.0``; a ``charge`` or setting is ``0`` in one input and ``0.0`` in the
+    next."""
+    if isinstance(value, dict):
+        return {k: canonical_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [canonical_numbers(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
 def result_key(candidate: Candidate, maker: Maker) -> str:
-    """Hash of what determines a candidate's result in a tier (structure, props, settings)."""
+    """Hash of what determines a candidate's result in a tier (structure, props, settings);
+    the same in every process (:func:`canonical_numbers`)."""
     payload = {
         "structure": candidate.structure.as_dict() if candidate.structure is not None else None,
         "mp_id": candidate.mp_id,
@@ -39,7 +55,8 @@ def result_key(candidate: Candidate, maker: Maker) -> str:
         "gap": candidate.band_gap_ev,
         "maker": maker.as_dict(),
     }
-    text = json.dumps(jsanitize(payload, strict=False, allow_bson=False), sort_keys=True)
+    sanitised = canonical_numbers(jsanitize(payload, strict=False, allow_bson=False))
+    text = json.dumps(sanitised, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
