@@ -241,3 +241,48 @@ def test_two_workers_drive_two_rounds_on_fireworks_as_the_local_loop_does(tmp_pa
     assert set(on_fireworks[0]["labels"]) <= set(on_fireworks[1]["model"]["computed_label_ids"])
     assert on_fireworks[-1]["stop_reason"] == "2 round(s) are done."
     assert len(list((tmp_path / "fw-models").glob("*.skops"))) == 2  # trained on the workers
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="embedded LaunchPad file locks")
+def test_campaign_submit_cli_adds_one_pass_or_the_loop_and_says_why_it_cannot(
+    tmp_path: Path,
+) -> None:
+    """``sseflows campaign submit``: a one-pass campaign adds its gates and selection
+    Fireworks; ``--rounds 2`` adds only the first round job (the workers grow the rest);
+    bad options and an unreachable LaunchPad file get one sentence and exit code 2."""
+    spec_path = _spec(tmp_path / "spec", "{rounds: 1, batch_size: 2}")
+    one_pass = tmp_path / "spec" / "gates.yaml"
+    one_pass.write_text("name: gates-only\ngates:\n  mp: {band_gap_min_ev: 1.0}\n  bvse: null\n")
+    pool_dir = write_pool(tmp_path / "pool", ["Li2O", "LiCl", "NaCl"])
+    db = str(tmp_path / "db")
+    with open_label_store(db) as labels:
+        labels.add(toy_labels())
+    env = dict(os.environ, MONGOMOCK_SERVERSTORE_FILE=str(tmp_path / "fw.json"))
+    env |= {"SSEFLOWS_CONFIG": str(tmp_path / "none.yaml"), "OMP_NUM_THREADS": "1"}
+
+    def submit(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-c", "from sseflows.cli import app; app()", "campaign", "submit",
+             *args, "--store", db, "--mp-snapshot", str(DEMO_SNAPSHOT)],
+            env=env, capture_output=True, text=True, cwd=tmp_path, timeout=600,
+        )  # fmt: skip
+
+    gates = submit(str(one_pass), str(pool_dir))
+    assert gates.returncode == 0, gates.stderr[-3000:]
+    assert "submitted campaign 'gates-only': 2 candidate(s), 4 Firework(s) now" in gates.stdout
+    assert "(gates 3, select 1)" in gates.stdout
+
+    looped = submit(str(spec_path), str(pool_dir), "--rounds", "2", "--models-dir",
+                    str(tmp_path / "models"))  # fmt: skip
+    assert looped.returncode == 0, looped.stderr[-3000:]
+    assert "submitted campaign 'looped' in up to 2 round(s)" in looped.stdout
+    # the first round job, and the failed read of NaCl recorded by a gates job
+    assert "2 Firework(s) now (gates 1, rank 1)" in looped.stdout
+
+    zero = submit(str(spec_path), str(pool_dir), "--rounds", "0")
+    assert zero.returncode == 2 and "--rounds must be at least 1, not 0." in zero.stderr
+    no_rank = submit(str(one_pass), str(pool_dir), "--rounds", "2")
+    assert no_rank.returncode == 2
+    assert "has no ranking stage that trains ('rank.train')" in no_rank.stderr
+    missing = submit(str(one_pass), str(pool_dir), "--launchpad", str(tmp_path / "lp.yaml"))
+    assert missing.returncode == 2 and "lp.yaml does not exist." in missing.stderr
