@@ -37,7 +37,7 @@ def neb_maker(
     engine: str,
     min_length: float | None = None,
     n_images: int | None = None,
-    hop_index: int = 0,
+    hop_index: int | None = None,
     image_method: str | None = None,
     ecutwfc: float | None = None,
     kspacing: float | None = None,
@@ -46,6 +46,11 @@ def neb_maker(
     work_dir: str | None = None,
 ) -> NebSeeded:
     """The NEB Maker of ``engine`` with the given overrides (None keeps the Maker's default).
+
+    ``hop_index`` given: that one distinct hop (shortest first) is computed, CHGNet with
+    ``hops="one"``, QE with ``hop_choice="index"``. None: the Makers' defaults, CHGNet
+    computes every hop (``hops="all"``) and QE the limiting hop of an ML NEB over every hop
+    (``hop_choice="limiting"``, :func:`sseflows.flows.tiers.make_tier_flow`).
 
     For QE, ``ecutwfc`` (Ry), ``kspacing`` (Å⁻¹), ``pseudo_dir`` and ``launcher`` reach every
     pw.x/neb.x step, and an explicit ``ecutwfc`` skips the cutoff/k-mesh convergence.
@@ -58,12 +63,16 @@ def neb_maker(
     if engine == "chgnet":
         from sseflows.forcefields.neb import ChgnetNebMaker
 
-        extra = {} if n_images is None else {"n_images": n_images}
+        extra: dict[str, Any] = {} if n_images is None else {"n_images": n_images}
+        if hop_index is not None:
+            extra["hops"] = "one"
         return apply_overrides(ChgnetNebMaker(), common | extra)
     if engine != "qe":
         raise ConfigurationError(f"Unknown NEB engine {engine!r}; use {' or '.join(ENGINES)}.")
     from sseflows.qe.flows import QeNebFlowMaker
 
+    if hop_index is not None:
+        common["hop_choice"] = "index"
     base = apply_overrides(QeNebFlowMaker(), common | ({"work_dir": work_dir} if work_dir else {}))
     generator = {"ecutwfc": ecutwfc, "kspacing": kspacing, "pseudo_dir": pseudo_dir}
     step: dict[str, Any] = {"generator": {k: v for k, v in generator.items() if v is not None}}
@@ -81,11 +90,27 @@ def neb_maker(
 @dataclass
 class NebRun:
     """A finished ``sseflows neb``: the candidate, its document and whether the band was
-    seeded by a BVSE path."""
+    seeded by a BVSE path.
+
+    Attributes:
+        candidate: The structure's candidate.
+        doc: The NEB document (with ``hops="all"`` every hop, ``hops``, and the percolation
+            barriers; for QE the hop it computed, ``settings["hop_index"]``).
+        seeded: The band (the reported one) started on a BVSE path.
+    """
 
     candidate: Candidate
     doc: NebDoc
     seeded: bool
+
+    @property
+    def hop_index(self) -> int | None:
+        """The distinct hop whose band the document reports: the limiting hop of every hop
+        computed, else the hop computed (None when unknown)."""
+        if self.doc.limiting_hop_index is not None:
+            return self.doc.limiting_hop_index
+        value = self.doc.settings.get("hop_index")
+        return None if value is None or self.doc.hops else int(value)
 
 
 def run_neb(structure_file: Path, maker: NebSeeded, store_spec: str | None = None) -> NebRun:
@@ -115,9 +140,15 @@ def run_neb(structure_file: Path, maker: NebSeeded, store_spec: str | None = Non
     flow = make_tier_flow(maker, candidate, seeds)  # with the ML band seed when it takes one
     responses = run_locally(flow, store=build_job_store(store_spec), create_folders=False)
     doc = final_output(responses, flow.output)
-    if seeds is not None:
-        seeded = seeds.get("li_path_cart") is not None
+    # the method the reported band started from: the ML engine records it apart from the
+    # one asked for, QE in place of it once the band ran (not in a document failed before)
+    settings = doc.settings
+    used = settings.get(
+        "image_method_used", settings.get("image_method") if doc.engine == "qe" else None
+    )
+    if used is None and seeds is not None:
+        paths = [seeds.get("li_path_cart"), *(seeds.get("li_paths_cart") or [])]
+        seeded = any(path is not None for path in paths)
     else:
-        used = doc.settings.get("image_method_used", doc.settings.get("image_method"))
         seeded = used == "bvse"
     return NebRun(candidate, doc, seeded)

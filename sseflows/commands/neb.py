@@ -1,4 +1,9 @@
-"""``sseflows neb CIF``: one Li-vacancy migration barrier with QE CI-NEB or CHGNet NEB."""
+"""``sseflows neb CIF``: one Li-vacancy migration barrier with QE CI-NEB or CHGNet NEB.
+
+``--hop N`` computes that one distinct hop. Without it the engines' defaults hold: CHGNet
+computes every hop and the command prints them all, the percolation barriers with their
+limiting hops and the candidate's (percolating) barrier; QE computes the limiting hop of a
+CHGNet NEB over every hop (``hop_choice="limiting"``) and says which hop that was."""
 
 from __future__ import annotations
 
@@ -23,8 +28,16 @@ def neb(
     kspacing: float | None = typer.Option(None, "--kspacing", help="k-spacing, 1/Å."),
     pseudo_dir: str | None = typer.Option(None, "--pseudo-dir", help="Pseudopotential folder."),
     np_: int | None = typer.Option(None, "--np", help="MPI ranks (mpirun -np N)."),
-    hop: int = typer.Option(0, "--hop", min=0, help="Distinct hop index, shortest first."),
-    json_out: Path | None = typer.Option(None, "--json", help="Write the NebDoc as JSON here."),
+    hop: int | None = typer.Option(
+        None,
+        "--hop",
+        min=0,
+        help="Compute only this distinct hop (index, shortest first) [chgnet: every hop; "
+        "qe: the limiting hop of a CHGNet NEB over every hop, hop 0 without CHGNet].",
+    ),
+    json_out: Path | None = typer.Option(
+        None, "--json", help="Write the NebDoc (every hop, percolation barriers) as JSON here."
+    ),
     store: str | None = typer.Option(None, "--store", help="Store spec (default: the db setting)."),
     work_dir: str | None = typer.Option(None, "--work-dir", help="QE run directories [qe_runs]."),
     image_method: str = typer.Option(
@@ -38,7 +51,8 @@ def neb(
         True, "--bvse/--no-bvse", help="--no-bvse is short for --image-method linear."
     ),
 ) -> None:
-    """Li-vacancy migration barrier of hop ``--hop`` of one structure."""
+    """Li-vacancy migration barrier of one structure: every hop (CHGNet), the limiting hop
+    (QE), or hop ``--hop``."""
     from sseflows.campaign.neb import neb_maker, neb_option_problem, run_neb
 
     problem = neb_option_problem(engine, image_method)
@@ -59,20 +73,23 @@ def neb(
     candidate, doc = run.candidate, run.doc
     if maker.image_method == "bvse" and not run.seeded:
         typer.echo("BVSE path unavailable; images are interpolated linearly.", err=True)
-    record = doc.model_dump(mode="json", exclude={"images"})
+    record = doc.model_dump(mode="json", exclude={"images": True, "hops": {"__all__": {"images"}}})
     if json_out:
         json_out.write_text(json.dumps(record, indent=1) + "\n")
+    from sseflows.report.console import wide_console
+    from sseflows.report.neb import barrier_line, hop_origin, hops_table, percolation_table
+
+    console = wide_console()
+    if doc.hops:  # every hop computed: all of them, then the percolation barriers
+        console.print(hops_table(doc))
+        console.print(percolation_table(doc))
+    origin = hop_origin(doc)
+    if origin is not None:
+        typer.echo(origin)
     if doc.status == "failed":
         typer.echo(f"failed: {doc.reason}")
         raise typer.Exit(1)
-    length = f"{doc.hop.length_angstrom:.3f} Å" if doc.hop is not None else "length unknown"
-    typer.echo(
-        f"{candidate.formula} hop {hop} ({length}): barrier "
-        f"{doc.barrier_ev:.3f} eV (back {doc.barrier_back_ev:.3f} eV), "
-        f"{'converged' if doc.converged else 'NOT converged'}, {doc.iterations} iterations "
-        f"({doc.plain_iterations} plain{', ' if doc.climbing_image else ''}"
-        f"{f'{doc.climb_iterations} climbing image' if doc.climbing_image else ''})"
-    )
+    typer.echo(barrier_line(candidate.formula, doc, run.hop_index))
 
 
 def register(app: typer.Typer) -> None:

@@ -253,7 +253,9 @@ class NebDoc(TierDoc):
         default=None,
         description="Limiting hop of the lowest-dimensional percolating network (the 1D one): "
         "its barrier is barrier_ev, its band fills the band fields, and the QE stage "
-        "computes it (seed 'limiting_hop_index').",
+        "computes it (seed 'limiting_hop_index'). In a QE document: the ML engine's limiting "
+        "hop that this band computed (settings['hop_index'] is the same index); None when "
+        "the QE stage computed its hop_index.",
     )
     approximant: ApproximantRecord | None = Field(
         default=None,
@@ -321,6 +323,13 @@ class NebDoc(TierDoc):
         description="One sentence when the band could not start from the seed asked for (no "
         "BVSE path, an ML band that did not converge or does not fit the endpoints) and started "
         "from linear images instead; None when it started as asked.",
+    )
+    hop_fallback: str | None = Field(
+        default=None,
+        description="One sentence when the hop asked for (the limiting hop of the ML engine's "
+        "NEB over every hop) was not available (that NEB failed or its hops do not "
+        "percolate) and the Maker's hop_index was computed instead; None when the hop was "
+        "computed as asked.",
     )
     ml_seed: dict | None = Field(
         default=None,

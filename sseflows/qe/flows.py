@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from jobflow import Flow, job
@@ -51,6 +51,9 @@ from sseflows.qe.makers import (
 )
 from sseflows.qe.parsers import NebResult, PwResult
 from sseflows.qe.sets import PwInputGenerator
+
+HOP_CHOICES = ("limiting", "index")
+"""Values of :attr:`QeNebFlowMaker.hop_choice`."""
 
 RECOVERABLE = (CandidateError, ConfigurationError, QeRunError)
 """Errors that become a failed document instead of stopping a campaign."""
@@ -92,7 +95,14 @@ class QeNebFlowMaker(NebSeeded):
         neb_maker: Plain NEB then climbing-image restart.
         min_length: Smallest supercell lattice-vector length, Å.
         max_atoms: Largest supercell allowed, atoms.
-        hop_index: Which symmetry-distinct hop (shortest first) to compute.
+        hop_index: Which symmetry-distinct hop (shortest first) to compute with
+            ``hop_choice="index"``, and the fallback of ``"limiting"``.
+        hop_choice: ``"limiting"``: the hop of the ``limiting_hop_index`` seed, which
+            :func:`sseflows.flows.tiers.make_tier_flow` derives, when the ML engine is
+            installed, from an ML NEB over every hop run first (same hops, supercell and
+            images; :func:`sseflows.flows.tiers.limiting_hop_flow`); without a limiting hop
+            the stage computes ``hop_index`` and ``NebDoc.hop_fallback`` says why.
+            ``"index"``: hop ``hop_index``, no ML NEB over the hops.
         max_hop_length: Longest Li–Li hop considered, Å.
         symprec: Symmetry tolerance for distinct hops, Å.
         image_method: "auto" (the ML band when given, else the BVSE path when given, else
@@ -111,8 +121,9 @@ class QeNebFlowMaker(NebSeeded):
         work_dir: Root of run directories (resolved when the flow is made).
     """
 
-    seed_names: ClassVar[tuple[str, ...]] = (*NebSeeded.seed_names, "ml_band")
+    seed_names: ClassVar[tuple[str, ...]] = (*NebSeeded.seed_names, "ml_band", "hop_fallback")
     name: str = "qe ci-neb"
+    hop_choice: Literal["limiting", "index"] = "limiting"
     convergence_maker: QeConvergenceMaker | None = field(default_factory=QeConvergenceMaker)
     cell_relax_maker: QeRelaxMaker | None = field(
         default_factory=lambda: QeRelaxMaker(
@@ -142,10 +153,22 @@ class QeNebFlowMaker(NebSeeded):
         """The Flow; its output is the :class:`NebDoc`. ``li_path_cart`` (Å, unwrapped,
         from the BVSE gate) seeds the moving Li's images; ``ml_band`` (an
         :class:`~sseflows.core.images.MlBand` as a dict, or an upstream job's output
-        reference to one) seeds the whole band."""
+        reference to one) seeds the whole band. The ``limiting_hop_index`` seed (the ML
+        engine's limiting hop) replaces ``hop_index`` unless ``hop_choice`` is ``"index"``;
+        the ``hop_fallback`` seed, the sentence saying why there is none, goes into the
+        document.
+
+        Raises:
+            ConfigurationError: ``hop_choice`` is not one of :data:`HOP_CHOICES`.
+        """
+        if self.hop_choice not in HOP_CHOICES:
+            raise ConfigurationError(
+                f"hop_choice must be one of {', '.join(HOP_CHOICES)}, got {self.hop_choice!r}."
+            )
         structure, candidate_id = candidate.structure, candidate.id
-        # the limiting hop of the ML engine's percolating network, when given
-        maker = self.seeded_hop(seeds.get("limiting_hop_index"))
+        # the limiting hop of the ML engine's percolating network, when given and wanted
+        limiting = seeds.get("limiting_hop_index") if self.hop_choice == "limiting" else None
+        maker = self.seeded_hop(limiting)
         maker = replace(maker, work_dir=str(_resolve(self.work_dir)))
         conv = converge_step(maker, candidate_id, structure)
         cell = cell_relax_step(maker, candidate_id, structure, conv.output)
@@ -153,9 +176,10 @@ class QeNebFlowMaker(NebSeeded):
         initial = endpoint_relax_step(maker, candidate_id, ends.output, conv.output, "initial")
         final = endpoint_relax_step(maker, candidate_id, ends.output, conv.output, "final")
         path = None if li_path_cart is None else np.asarray(li_path_cart).tolist()
+        hop = {"limiting_hop_index": limiting, "hop_fallback": seeds.get("hop_fallback")}
         neb = neb_step(
             maker, candidate_id, ends.output, initial.output, final.output, conv.output, path,
-            ml_band, approximant=seeds.get("approximant"),
+            ml_band, approximant=seeds.get("approximant"), hop_choice=hop,
         )  # fmt: skip
         jobs = [conv, cell, ends, initial, final, neb]
         return Flow(jobs, output=neb.output, name=f"{self.name} {candidate_id}")
@@ -250,20 +274,39 @@ def neb_step(
     li_path_cart: list | None,
     ml_band: dict | None = None,
     approximant: dict | None = None,
+    hop_choice: dict | None = None,
 ) -> NebDoc:
-    """Images (ML band, BVSE-seeded, linear or IDPP) → plain NEB → CI restart → NebDoc."""
+    """Images (ML band, BVSE-seeded, linear or IDPP) → plain NEB → CI restart → NebDoc.
+
+    ``hop_choice`` records how the hop was chosen: ``limiting_hop_index`` (the ML engine's
+    limiting hop this band computes, or None) and ``hop_fallback`` (the sentence saying
+    why ``hop_index`` was computed instead, or None); both go into the document, with
+    ``settings["hop_choice"]``."""
     out = _neb(maker, candidate_id, ends, initial, final, conv, li_path_cart, ml_band)
     if isinstance(out, NebDoc):
-        return out.with_approximant(approximant)
+        return _with_hop_choice(out, maker, hop_choice).with_approximant(approximant)
     hop = ends.get("hop") if isinstance(ends, dict) else None
-    return NebDoc(
+    doc = NebDoc(
         candidate_id=candidate_id,
         status="failed",
         reason=out["reason"],
         engine="qe",
         hop=HopDoc(**hop) if hop else None,
         settings={"min_length": maker.min_length, "hop_index": maker.hop_index},
-    ).with_approximant(approximant)
+    )
+    return _with_hop_choice(doc, maker, hop_choice).with_approximant(approximant)
+
+
+def _with_hop_choice(doc: NebDoc, maker: QeNebFlowMaker, hop_choice: dict | None) -> NebDoc:
+    """``doc`` recording which hop was computed and why (see :func:`neb_step`)."""
+    choice = hop_choice or {}
+    return doc.model_copy(
+        update={
+            "limiting_hop_index": choice.get("limiting_hop_index"),
+            "hop_fallback": choice.get("hop_fallback"),
+            "settings": {**doc.settings, "hop_choice": maker.hop_choice},
+        }
+    )
 
 
 @guarded

@@ -55,13 +55,16 @@ def _tiny_maker(work_dir: Path, pseudo_dir: Path, method: str) -> QeNebFlowMaker
 
 def test_auto_qe_flow_gets_the_ml_band_job_upstream(tmp_path, pseudo_dir):
     """image_method auto (CHGNet installed) or ml: the ML band job runs first and the QE
-    flow takes its output; linear: no ML job."""
+    flow takes its output; linear: no ML job. On hop_index (hop_choice "index"): the QE
+    stage on the ML engine's limiting hop is tests/flows/test_limiting_hop.py's."""
     candidate = Candidate.from_structure(lif(), "lif")
     for method in ("auto", "ml"):
-        flow = make_tier_flow(_tiny_maker(tmp_path, pseudo_dir, method), candidate)
+        maker = replace(_tiny_maker(tmp_path, pseudo_dir, method), hop_choice="index")
+        flow = make_tier_flow(maker, candidate)
         assert isinstance(flow, Flow) and flow.jobs[0].name == "ml band seed"
         assert flow.output.uuid == flow.jobs[1].output.uuid  # the QE flow's NebDoc
-    flow = make_tier_flow(_tiny_maker(tmp_path, pseudo_dir, "linear"), candidate)
+    maker = replace(_tiny_maker(tmp_path, pseudo_dir, "linear"), hop_choice="index")
+    flow = make_tier_flow(maker, candidate)
     assert all(job.name != "ml band seed" for job in flow.jobs)
     assert "ml_band" in QeNebFlowMaker.seed_names
 
