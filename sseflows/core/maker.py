@@ -18,7 +18,11 @@ and ``limiting_hop_index``, the limiting hop of the lowest-dimensional percolati
 of the candidate's ML NEB document (``NebDoc.limiting_hop_index``). A :class:`NebSeeded`
 Maker given it computes that hop instead of its ``hop_index`` (:meth:`NebSeeded.seeded_hop`);
 :func:`sseflows.flows.tiers.tier_seeds` hands it on when called with the ML document, and
-then the BVSE path (and any ML band) is that hop's.
+then the BVSE path (and any ML band) is that hop's. In a campaign the QE flow gets that
+document from an ML NEB over every hop that :func:`sseflows.flows.tiers.make_tier_flow`
+runs first (``QeNebFlowMaker.hop_choice = "limiting"``, the default; ``"index"`` keeps
+``hop_index``); when it names no limiting hop, the seed ``hop_fallback`` (one sentence,
+copied to ``NebDoc.hop_fallback``) says why ``hop_index`` was computed instead.
 """
 
 from __future__ import annotations
