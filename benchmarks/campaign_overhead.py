@@ -60,12 +60,14 @@ class TrivialMaker(TierMaker):
 
 
 def candidates(n: int) -> CandidateSet:
-    """``n`` distinct LiCl rock-salt cells (lattice 5.0 + i·1e-5 Å, so keys differ)."""
+    """``n`` distinct LiCl rock-salt cells (lattice 5.0 + i·1e-5 Å, so keys differ); the
+    conventional cell is built once from its space group, then only its lattice changes."""
+    cell = Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(5.0), ["Li", "Cl"], [[0, 0, 0], [0.5] * 3]
+    )
     out = []
     for i in range(n):
-        structure = Structure.from_spacegroup(
-            "Fm-3m", Lattice.cubic(5.0 + i * 1e-5), ["Li", "Cl"], [[0, 0, 0], [0.5] * 3]
-        )
+        structure = Structure(Lattice.cubic(5.0 + i * 1e-5), cell.species, cell.frac_coords)
         out.append(Candidate.from_structure(structure, f"c{i}"))
     return CandidateSet(candidates=out, failures=[], merges=[])
 

@@ -130,6 +130,43 @@ def file_lock(path: str | Path) -> Iterator[None]:
                 handle.close()
 
 
+SET_MATCH_MIN = 32
+"""``$in`` lists longer than this are matched through a set by :class:`LockedMontyStore`."""
+
+
+def _field(doc: dict, dotted: str) -> Any:
+    """The value at ``dotted`` (``a.b.c``) in ``doc``; None when missing."""
+    value: Any = doc
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def _matches(value: Any, values: set) -> bool:
+    """``$in`` semantics: ``value``, or one of its elements when it is an array, in ``values``."""
+    if isinstance(value, list):
+        return any(_matches(v, values) for v in value)
+    try:
+        return value in values
+    except TypeError:  # an unhashable value equals no string or number
+        return False
+
+
+def _drop_field(doc: dict, dotted: str) -> None:
+    """Remove ``dotted`` from ``doc`` (and parents it leaves empty)."""
+    head, _, rest = dotted.partition(".")
+    if head not in doc:
+        return
+    if rest and isinstance(doc[head], dict):
+        _drop_field(doc[head], rest)
+        if not doc[head]:
+            del doc[head]
+    elif not rest:
+        del doc[head]
+
+
 class LockedMontyStore(MontyStore):
     """A file-backed MontyStore safe for several writing processes.
 
@@ -148,12 +185,93 @@ class LockedMontyStore(MontyStore):
             super().connect(force_reset=force_reset)
 
     def update(self, docs: list[dict] | dict, key: list | str | None = None) -> None:
+        """Upsert ``docs`` by ``key`` (default the store's key) under the file lock.
+
+        MontyDB has no index: its ``replace_one``, which maggma's update calls per document,
+        scans and decodes the whole collection, so writing n documents one after another
+        cost O(n²) (a campaign of 5,000 trivial jobs spent most of its time there). A new
+        document is therefore inserted under a primary key made of its key values
+        (``_id`` = the values joined by ``|``), one SQLite insert; only a document whose
+        ``_id`` is taken (a rewrite), that has its own ``_id`` or lacks a key field, or a
+        store with a validator, goes through maggma's upsert as before. Queries are those of
+        any MontyStore.
+        """
+        from monty.json import jsanitize
+        from montydb.errors import DuplicateKeyError
+
+        batch = docs if isinstance(docs, list) else [docs]
+        fields = key or self.key
+        names = fields if isinstance(fields, list) else [fields]
         with file_lock(self.lock_path):
-            super().update(docs, key=key)
+            upserts = []
+            for doc in batch:
+                record = jsanitize(doc, allow_bson=True)
+                if self.validator or "_id" in record or any(n not in record for n in names):
+                    upserts.append(doc)
+                    continue
+                record["_id"] = "|".join(str(record[n]) for n in names)
+                try:
+                    self._collection.insert_one(record)
+                except DuplicateKeyError:
+                    upserts.append(doc)
+            if upserts:
+                super().update(upserts, key=key)
 
     def remove_docs(self, criteria: dict) -> None:
         with file_lock(self.lock_path):
             super().remove_docs(criteria)
+
+    def query(  # type: ignore[override]
+        self,
+        criteria: dict | None = None,
+        properties: dict | list | None = None,
+        sort: dict | None = None,
+        hint: dict | None = None,
+        skip: int = 0,
+        limit: int = 0,
+        **kwargs: Any,
+    ) -> Iterator[dict]:
+        """maggma's query, with long ``$in`` lists matched here through a set.
+
+        MontyDB matches ``{field: {"$in": values}}`` by scanning ``values`` for every
+        document, O(documents × values): re-planning a campaign (one query with the
+        result key of every candidate) grew quadratically with its size. A ``$in`` of more
+        than :data:`SET_MATCH_MIN` hashable values is taken out of the criteria and
+        matched on the returned documents against a set (the field is added to the
+        projection for that and removed again); ``skip``/``limit`` then apply after it.
+        """
+        criteria = dict(criteria or {})
+        sets = {
+            name: set(cond["$in"])
+            for name, cond in criteria.items()
+            if isinstance(cond, dict) and set(cond) == {"$in"}
+            and len(cond["$in"]) > SET_MATCH_MIN
+            and all(isinstance(v, str | int | float) for v in cond["$in"])
+        }  # fmt: skip
+        if not sets:
+            yield from super().query(criteria, properties, sort, hint, skip, limit, **kwargs)
+            return
+        for name in sets:
+            del criteria[name]
+        extra: list[str] = []
+        if properties is not None:
+            wanted = list(properties)
+            extra = [n for n in sets if not any(n == w or n.startswith(f"{w}.") for w in wanted)]
+            properties = wanted + extra if isinstance(properties, list) else (
+                dict(properties) | {n: 1 for n in extra}
+            )  # fmt: skip
+        matched = 0
+        for doc in super().query(criteria, properties, sort, hint, **kwargs):
+            if not all(_matches(_field(doc, name), values) for name, values in sets.items()):
+                continue
+            matched += 1
+            if matched <= skip:
+                continue
+            for name in extra:
+                _drop_field(doc, name)
+            yield doc
+            if limit and matched - skip >= limit:
+                return
 
 
 def store_write_lock(store: Store) -> AbstractContextManager[None]:

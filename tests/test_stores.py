@@ -120,3 +120,72 @@ def test_concurrent_writers_lose_no_document(tmp_path: Path) -> None:
     uuids = {d["uuid"] for d in store.docs_store.query({}, properties=["uuid"])}
     assert uuids == {f"{tag}-{i}" for tag in ("a", "b") for i in range(150)}
     assert store.additional_stores["data"].count() == 300
+
+
+def test_monty_update_inserts_new_documents_and_replaces_rewritten_ones(tmp_path: Path) -> None:
+    """New documents go in under an ``_id`` made of their key; a rewrite of the same key
+    replaces the document (no duplicate), as maggma's upsert does."""
+    store = build_store("docs", str(tmp_path / "db"))
+    store.connect()
+    store.update([{"uuid": "a", "index": 1, "v": 1}, {"uuid": "a", "index": 2, "v": 2}],
+                 key=["uuid", "index"])  # fmt: skip
+    store.update({"uuid": "a", "index": 1, "v": 10}, key=["uuid", "index"])
+    store.update({"_id": "own", "uuid": "b", "index": 0, "v": 3}, key=["uuid", "index"])
+    docs = sorted(store.query({}), key=lambda d: (d["uuid"], d.get("index", 0)))
+    assert [(d["uuid"], d.get("index"), d["v"]) for d in docs] == [
+        ("a", 1, 10),
+        ("a", 2, 2),
+        ("b", 0, 3),
+    ]
+    assert [d["_id"] for d in docs] == ["a|1", "a|2", "own"]  # its own _id kept
+    store.close()
+
+
+def test_monty_query_with_a_long_in_list_matches_as_mongodb(tmp_path: Path) -> None:
+    """A ``$in`` of more than SET_MATCH_MIN values is matched through a set: the same
+    documents, order, skip and limit as the short form, and the projection unchanged."""
+    from sseflows.stores import SET_MATCH_MIN
+
+    store = build_store("docs", str(tmp_path / "db"))
+    store.connect()
+    store.update(
+        [{"k": f"k{i}", "meta": {"key": f"r{i % 50}", "tags": [f"t{i}"]}, "n": i}
+         for i in range(200)],
+        key="k",
+    )  # fmt: skip
+    wanted = [f"r{i}" for i in range(0, 50, 2)] + [f"x{i}" for i in range(SET_MATCH_MIN)]
+    assert len(wanted) > SET_MATCH_MIN
+    long = list(store.query({"meta.key": {"$in": wanted}}, properties=["n"], sort={"n": 1}))
+    expected = [i for i in range(200) if (i % 50) % 2 == 0]
+    assert [d["n"] for d in long] == expected
+    assert all(set(d) <= {"_id", "n"} for d in long)  # the matched field is not returned
+    window = list(store.query({"meta.key": {"$in": wanted}}, properties=["n"], sort={"n": 1},
+                              skip=3, limit=5))  # fmt: skip
+    assert [d["n"] for d in window] == expected[3:8]
+    tags = [f"t{i}" for i in range(0, 200, 7)] + [f"y{i}" for i in range(SET_MATCH_MIN)]
+    in_arrays = list(store.query({"meta.tags": {"$in": tags}}, properties=["n"]))
+    assert sorted(d["n"] for d in in_arrays) == list(range(0, 200, 7))  # array elements match
+    short = list(store.query({"meta.key": {"$in": ["r2", "r4"]}}, properties=["n", "meta"]))
+    assert sorted(d["n"] for d in short) == [2, 4, 52, 54, 102, 104, 152, 154]
+    store.close()
+
+
+def test_running_flows_in_memory_leaks_no_logging_handlers() -> None:
+    """Each flow runs in a reused scratch store: maggma adds a NullHandler per new store,
+    so a new store per flow made every later one slower (O(n²) over a campaign)."""
+    import logging
+
+    from jobflow import Flow
+
+    from sseflows.campaign.local import run_flow_in_memory
+    from tests.campaign.test_campaign_loop import fake_md
+
+    def handlers() -> int:
+        return sum(len(logging.getLogger(n).handlers) for n in ("MemoryStore", "JobStore"))
+
+    run_flow_in_memory(Flow([fake_md("LiF", "LiF", 1e-3)]).as_dict(), "LiF")
+    before = handlers()
+    for i in range(20):
+        docs, _ = run_flow_in_memory(Flow([fake_md(f"c{i}", "LiF", 1e-3)]).as_dict(), f"c{i}")
+        assert [d["output"]["candidate_id"] for d in docs] == [f"c{i}"]  # only its own
+    assert handlers() == before

@@ -16,9 +16,10 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,8 +124,33 @@ def run_flow_in_memory(flow_dict: dict[str, Any], key: str = "") -> RawDocs:
     """
     decoded = MontyDecoder().process_decoded(flow_dict)
     flow = decoded if isinstance(decoded, Flow) else Flow([decoded])
-    store = build_job_store("memory")
-    store.connect()
+    with _scratch_store() as store:
+        return _run_in(store, flow, key)
+
+
+_SCRATCH: list[JobStore] = []
+"""This process's idle scratch JobStores (memory), reused flow after flow."""
+
+
+@contextmanager
+def _scratch_store() -> Iterator[JobStore]:
+    """An empty memory JobStore, reused: every maggma store adds a ``NullHandler`` to its
+    class's logger when created and never removes it, so a new store per flow made the
+    handler lists (and each later ``addHandler``) grow with the campaign, O(n²) in all."""
+    store = _SCRATCH.pop() if _SCRATCH else None
+    if store is None:
+        store = build_job_store("memory")
+        store.connect()
+    try:
+        yield store
+    finally:
+        store.docs_store.remove_docs({})
+        _data_store(store).remove_docs({})
+        _SCRATCH.append(store)
+
+
+def _run_in(store: JobStore, flow: Flow, key: str) -> RawDocs:
+    """Run ``flow`` against the empty ``store``; its (docs, data docs)."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     local_logger = logging.getLogger("jobflow.managers.local")
     collector = _CrashCollector()
