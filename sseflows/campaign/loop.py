@@ -204,18 +204,15 @@ def round_model(
     clustered = sorted(c.id for c in pool) if settings.model == "clusters" else []
     path = model_file(rank, table, clustered, models_dir)
     if not path.is_file():
-        try:
-            fitted = train_rank_model(
-                table,
-                representation(rank.representation, **rank.representation_settings),
-                model=settings.model,
-                model_settings=dict(settings.model_settings),
-                pool=[candidate_input(c) for c in pool] if clustered else (),
-                cache_folder=descriptor_cache(),
-                label_source=f"loop:{settings.source}",
-            )
-        except (ValueError, TypeError) as exc:
-            raise ConfigurationError(f"The ranking model could not be trained: {exc}.") from exc
+        fitted = train_rank_model(
+            table,
+            representation(rank.representation, **rank.representation_settings),
+            model=settings.model,
+            model_settings=dict(settings.model_settings),
+            pool=[candidate_input(c) for c in pool] if clustered else (),
+            cache_folder=descriptor_cache(),
+            label_source=f"loop:{settings.source}",
+        )
         save_rank_model(fitted, path)
     return path, json.loads(provenance_path(path).read_text())
 

@@ -135,18 +135,15 @@ def train(
     _say(
         progress, f"featurising and fitting {len(table)} materials ({model}, {representation_name})"
     )
-    try:
-        fitted = train_rank_model(
-            table,
-            representation(representation_name, **(representation_settings or {})),
-            model=model,
-            model_settings=model_settings,
-            pool=pool,
-            cache_folder=descriptor_cache(),
-            label_source=source if labels_path is None else f"{source}:{labels_path}",
-        )
-    except (ValueError, TypeError) as exc:
-        raise ConfigurationError(f"The ranking model could not be trained: {exc}.") from exc
+    fitted = train_rank_model(
+        table,
+        representation(representation_name, **(representation_settings or {})),
+        model=model,
+        model_settings=model_settings,
+        pool=pool,
+        cache_folder=descriptor_cache(),
+        label_source=source if labels_path is None else f"{source}:{labels_path}",
+    )
     save_rank_model(fitted, out)
     return TrainSummary(
         Path(out),

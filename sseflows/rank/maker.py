@@ -97,16 +97,16 @@ def trained_model(spec: TrainingSpec, cache_folder: Path | None) -> RankModel:
     )
     try:
         representation = representation_from_name(spec.representation)
-        return train_rank_model(
-            table,
-            representation,
-            model=spec.model,
-            model_settings=spec.model_settings,
-            cache_folder=cache_folder,
-            label_source=spec.labels_source,
-        )
     except (ValueError, TypeError) as exc:
         raise ConfigurationError(f"The ranking model could not be trained: {exc}.") from exc
+    return train_rank_model(  # a failed fit is already one ConfigurationError sentence
+        table,
+        representation,
+        model=spec.model,
+        model_settings=spec.model_settings,
+        cache_folder=cache_folder,
+        label_source=spec.labels_source,
+    )
 
 
 @job  # no output_schema: jobflow checks it with isinstance, which a list[...] cannot take

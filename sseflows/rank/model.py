@@ -176,7 +176,10 @@ def train_rank_model(
         label_source: Where the labels came from (recorded).
 
     Raises:
-        ConfigurationError: when no training row can be featurised.
+        ConfigurationError: when no training row can be featurised, or the estimator cannot
+            be built or fitted with these settings (unknown model or setting, too few rows):
+            one sentence, the same for every caller (``rank train``, the ranking stage,
+            each round of the loop).
     """
     settings = dict(model_settings or {})
     matrix = featurise(representation, table_inputs(table), cache_folder)
@@ -191,7 +194,10 @@ def train_rank_model(
     if model == "clusters" and pool:
         pool_matrix = featurise(representation, list(pool), cache_folder)
         settings["pool_features"] = pool_matrix.X[pool_matrix.ok]
-    estimator = estimator_from_name(model, **settings).fit(matrix.X[usable], training)
+    try:
+        estimator = estimator_from_name(model, **settings).fit(matrix.X[usable], training)
+    except (ValueError, TypeError) as exc:
+        raise ConfigurationError(f"The ranking model could not be trained: {exc}.") from exc
     novelty = FeatureNovelty().fit(matrix.X[usable])
     description = representation.describe()
     provenance: dict[str, Any] = {
