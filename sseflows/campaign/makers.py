@@ -39,7 +39,12 @@ class CampaignMakers:
         neb_engine: str | None = None,
         min_length: float | None = None,
     ) -> CampaignMakers:
-        """Makers for ``spec``; ``neb_engine`` and ``min_length`` override the spec."""
+        """Makers for ``spec``; ``neb_engine`` and ``min_length`` override the spec.
+
+        Raises:
+            ConfigurationError: ``neb_engine`` is chgnet while the spec sets ``neb.ml_seed``
+                (settings of the QE engine only).
+        """
         gates = spec.gates
         mp = {"snapshot": snapshot} | (gates.mp.model_dump(exclude_none=True) if gates.mp else {})
         filters = None
@@ -54,10 +59,12 @@ class CampaignMakers:
         )
         makers = cls(screening=screening, rank=spec.rank)
         if spec.neb is not None:
+            ml_seed = spec.neb.ml_seed
             makers.neb = neb_maker(
                 neb_engine or spec.neb.engine,
                 min_length if min_length is not None else spec.neb.min_length,
                 spec.neb.n_images,
+                ml_seed=None if ml_seed is None else ml_seed.model_dump(exclude_none=True),
             )
             makers.neb_top_k = spec.neb.top_k
             makers.require_e_hull_zero = spec.neb.require_e_hull_zero

@@ -3,6 +3,7 @@ user's overrides, the BVSE seed of its hop, and the run against a store."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ def neb_maker(
     pseudo_dir: str | None = None,
     launcher: str | None = None,
     work_dir: str | None = None,
+    ml_seed: Mapping[str, Any] | None = None,
 ) -> NebSeeded:
     """The NEB Maker of ``engine`` with the given overrides (None keeps the Maker's default).
 
@@ -54,12 +56,25 @@ def neb_maker(
 
     For QE, ``ecutwfc`` (Ry), ``kspacing`` (Å⁻¹), ``pseudo_dir`` and ``launcher`` reach every
     pw.x/neb.x step, and an explicit ``ecutwfc`` skips the cutoff/k-mesh convergence.
+    ``ml_seed`` overrides fields of the QE Maker's ML seed settings
+    (:class:`~sseflows.core.images.MlSeedSettings`: ``force_field_name``, ``image_method``,
+    ``fmax_ev_per_angstrom`` in eV/Å, ``max_steps``, ``climbing_image``); None values keep
+    the defaults.
 
     Raises:
-        ConfigurationError: an unknown engine.
+        ConfigurationError: an unknown engine; ML seed settings for the chgnet engine (which
+            has no ML seed) or unknown or invalid ones.
     """
-    common = {"min_length": min_length, "hop_index": hop_index, "image_method": image_method}
+    seed = {k: v for k, v in (ml_seed or {}).items() if v is not None}
+    common: dict[str, Any] = {
+        "min_length": min_length, "hop_index": hop_index, "image_method": image_method,
+    }  # fmt: skip
     common = {k: v for k, v in common.items() if v is not None}
+    if engine == "chgnet" and seed:
+        raise ConfigurationError(
+            f"ML seed settings ({', '.join(sorted(seed))}) apply to the qe engine only; the "
+            "chgnet engine has no ML seed."
+        )
     if engine == "chgnet":
         from sseflows.forcefields.neb import ChgnetNebMaker
 
@@ -73,6 +88,8 @@ def neb_maker(
 
     if hop_index is not None:
         common["hop_choice"] = "index"
+    if seed:
+        common["ml_seed"] = seed
     base = apply_overrides(QeNebFlowMaker(), common | ({"work_dir": work_dir} if work_dir else {}))
     generator = {"ecutwfc": ecutwfc, "kspacing": kspacing, "pseudo_dir": pseudo_dir}
     step: dict[str, Any] = {"generator": {k: v for k, v in generator.items() if v is not None}}

@@ -64,6 +64,23 @@ class GatesSpec(_Strict):
     bvse: BVSEGateSpec | None = Field(default_factory=BVSEGateSpec)
 
 
+class MlSeedSpec(_Strict):
+    """The ML NEB runs a QE NEB starts from (the CHGNet band its images are mapped from, the
+    CHGNet NEB over every hop choosing its limiting hop): fields of
+    ``sseflows.core.images.MlSeedSettings``; unset ones keep its defaults."""
+
+    force_field_name: Literal["CHGNet"] | None = None
+    """The potential (only CHGNet is installed)."""
+    image_method: Literal["linear", "idpp", "bvse"] | None = None
+    """How the ML band starts (default linear)."""
+    fmax_ev_per_angstrom: float | None = Field(default=None, gt=0)
+    """Force threshold of both ML NEB stages, eV/Å (default 0.05)."""
+    max_steps: int | None = Field(default=None, ge=1)
+    """Optimiser steps of both ML NEB stages together (default 300)."""
+    climbing_image: bool | None = None
+    """Restart the ML band with the climbing image (default true)."""
+
+
 class NebSpec(_Strict):
     """The CI-NEB tier: engine and how many BVSE survivors it receives."""
 
@@ -77,6 +94,14 @@ class NebSpec(_Strict):
     """Smallest supercell vector, Å (unset: the NEB Maker's)."""
     n_images: int | None = None
     """Intermediate images (unset: the NEB Maker's)."""
+    ml_seed: MlSeedSpec | None = None
+    """The QE engine's ML seed settings (unset: the Maker's); not for the chgnet engine."""
+
+    @model_validator(mode="after")
+    def _ml_seed_needs_qe(self) -> NebSpec:
+        if self.ml_seed is not None and self.engine != "qe":
+            raise ValueError("ml_seed applies to the qe engine only")
+        return self
 
 
 class MDSpec(_Strict):

@@ -50,6 +50,23 @@ def neb(
     bvse_path: bool = typer.Option(
         True, "--bvse/--no-bvse", help="--no-bvse is short for --image-method linear."
     ),
+    ml_seed_fmax: float | None = typer.Option(
+        None,
+        "--ml-seed-fmax",
+        help="qe only: force threshold of the CHGNet NEB runs the QE band starts from (its "
+        "ML band, the NEB over every hop), eV/Å [0.05].",
+    ),
+    ml_seed_steps: int | None = typer.Option(
+        None,
+        "--ml-seed-steps",
+        min=1,
+        help="qe only: optimiser steps of those CHGNet NEB runs (both stages together) [300].",
+    ),
+    ml_seed_images: str | None = typer.Option(
+        None,
+        "--ml-seed-images",
+        help="qe only: initial images of those CHGNet NEB runs: linear, idpp or bvse [linear].",
+    ),
 ) -> None:
     """Li-vacancy migration barrier of one structure: every hop (CHGNet), the limiting hop
     (QE), or hop ``--hop``."""
@@ -59,9 +76,14 @@ def neb(
     if problem is not None:
         typer.echo(f"Error: {problem}", err=True)
         raise typer.Exit(2)
+    ml_seed = {
+        "fmax_ev_per_angstrom": ml_seed_fmax,
+        "max_steps": ml_seed_steps,
+        "image_method": ml_seed_images,
+    }
     maker = neb_maker(
         engine, min_length, images, hop, image_method if bvse_path else "linear", ecutwfc,
-        kspacing, pseudo_dir, f"mpirun -np {np_}" if np_ else None, work_dir,
+        kspacing, pseudo_dir, f"mpirun -np {np_}" if np_ else None, work_dir, ml_seed=ml_seed,
     )  # fmt: skip
     from rich.console import Console
 

@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 from pymatgen.core import Lattice, Structure
 
+from sseflows.core.errors import ConfigurationError
+
 METHODS = ("linear", "idpp", "bvse", "ml")
 NO_BVSE_PATH = "linear (no BVSE path)"
 BVSE_PATH_OFF = "linear (BVSE path did not join the endpoints)"
@@ -29,6 +31,79 @@ ML_BAND_OFF = "linear (ML band does not fit the endpoints)"
 ML_BAND_MAX_OFFSET_ANGSTROM = 1.0
 """Largest distance (Å) between an ML endpoint atom and the same atom of this engine's
 endpoint for the ML band to be mapped (relaxation differences are ~0.1 Å)."""
+ML_SEED_FORCE_FIELDS = ("CHGNet",)
+"""Potentials an ML seed may use (the one installed; its weights ship with chgnet)."""
+ML_SEED_IMAGE_METHODS = ("linear", "idpp", "bvse")
+"""Image methods of the ML band itself (:attr:`MlSeedSettings.image_method`)."""
+
+
+@dataclass(frozen=True)
+class MlSeedSettings:
+    """Settings of the ML NEB runs a DFT NEB Maker starts from: the ML band that seeds its
+    images (:func:`sseflows.flows.tiers.ml_band_seed`) and the ML NEB over every hop that
+    chooses its limiting hop (:func:`sseflows.flows.tiers.ml_hops_maker`). A field of the
+    DFT Maker (``QeNebFlowMaker.ml_seed``), so the result key covers them. The hops,
+    supercell and number of images are the DFT Maker's own; the defaults are those the
+    seed always used (``ForceFieldNebMaker``'s, with linear images).
+
+    Attributes:
+        force_field_name: The potential (one of :data:`ML_SEED_FORCE_FIELDS`).
+        image_method: How the ML band starts: ``"linear"`` (fewer CHGNet iterations than
+            BVSE-seeded ones, ``benchmarks/neb_paths.py``), ``"idpp"`` or ``"bvse"`` (the
+            moving Li on the hop's BVSE path, linear when there is none).
+        fmax_ev_per_angstrom: Force threshold of both ML NEB stages, eV/Å.
+        max_steps: Optimiser steps allowed for both ML NEB stages together.
+        climbing_image: Restart the ML band with the climbing image after the plain NEB.
+
+    A plain frozen dataclass (no ``as_dict``), as :class:`~sseflows.core.approximant.
+    ApproximantSettings`, so that monty writes it with its class inside a Maker.
+
+    Raises:
+        ConfigurationError: an unknown potential or image method, a force threshold that
+            is not positive or fewer than one step.
+    """
+
+    force_field_name: str = "CHGNet"
+    image_method: str = "linear"
+    fmax_ev_per_angstrom: float = 0.05
+    max_steps: int = 300
+    climbing_image: bool = True
+
+    def __post_init__(self) -> None:
+        if self.force_field_name not in ML_SEED_FORCE_FIELDS:
+            raise ConfigurationError(
+                f"The ML seed's force_field_name must be one of "
+                f"{', '.join(ML_SEED_FORCE_FIELDS)}, got {self.force_field_name!r}."
+            )
+        if self.image_method not in ML_SEED_IMAGE_METHODS:
+            raise ConfigurationError(
+                f"The ML seed's image_method must be one of "
+                f"{', '.join(ML_SEED_IMAGE_METHODS)}, got {self.image_method!r}."
+            )
+        if not float(self.fmax_ev_per_angstrom) > 0:
+            raise ConfigurationError(
+                "The ML seed's fmax_ev_per_angstrom must be positive (eV/Å), got "
+                f"{self.fmax_ev_per_angstrom!r}."
+            )
+        if int(self.max_steps) < 1 or int(self.max_steps) != self.max_steps:
+            raise ConfigurationError(
+                f"The ML seed's max_steps must be a whole number of at least 1, got "
+                f"{self.max_steps!r}."
+            )
+
+    def maker_fields(self) -> dict[str, Any]:
+        """These settings as fields of a ``ForceFieldNebMaker`` (the same names)."""
+        return asdict(self)
+
+
+def ml_seed_record(ml_maker: Any, image_method_used: str | None = None) -> dict[str, Any]:
+    """What a document records about the ML NEB Maker that computed a seed: its
+    :class:`MlSeedSettings` fields as the Maker holds them (fmax eV/Å), and the image
+    method its band actually started from (``image_method_used``, when known)."""
+    record = {f.name: getattr(ml_maker, f.name, None) for f in fields(MlSeedSettings)}
+    if image_method_used is not None:
+        record["image_method_used"] = image_method_used
+    return record
 
 
 @dataclass
@@ -47,6 +122,8 @@ class MlBand:
         iterations: ML NEB iterations (plain + climbing).
         wall_s: Wall time of the ML step (endpoint relaxations and band), s.
         barrier_ev: The ML barrier, eV (None when withheld).
+        settings: The ML NEB's settings (:func:`ml_seed_record`: potential, image method
+            asked for and used, fmax eV/Å, max steps, climbing image); None when unknown.
     """
 
     positions_cart: list
@@ -59,6 +136,7 @@ class MlBand:
     iterations: int | None = None
     wall_s: float | None = None
     barrier_ev: float | None = None
+    settings: dict[str, Any] | None = None
 
     @classmethod
     def coerce(cls, band: MlBand | dict) -> MlBand:
@@ -74,7 +152,7 @@ class MlBand:
 
     def summary(self) -> dict[str, Any]:
         """What a NEB document records about its seed band (no positions)."""
-        keep = ("engine", "converged", "reason", "iterations", "wall_s", "barrier_ev")
+        keep = ("engine", "converged", "reason", "iterations", "wall_s", "barrier_ev", "settings")
         return {k: getattr(self, k) for k in keep}
 
 

@@ -334,7 +334,9 @@ class NebDoc(TierDoc):
     ml_seed: dict | None = Field(
         default=None,
         description="The ML band the images were mapped from (image method 'ml'): 'engine', "
-        "'converged', 'reason', 'iterations', 'wall_s' (s) and 'barrier_ev' (eV).",
+        "'converged', 'reason', 'iterations', 'wall_s' (s), 'barrier_ev' (eV) and 'settings' "
+        "(the ML NEB's force_field_name, image_method, image_method_used, "
+        "fmax_ev_per_angstrom (eV/Å), max_steps, climbing_image).",
     )
     images: list[dict] | None = Field(
         default=None, description="Image structures (as dicts); stored in the data store."

@@ -26,7 +26,7 @@ from jobflow import CURRENT_JOB, Flow, Job, OnMissing, OutputReference, Response
 from sseflows.core.candidate import Candidate
 from sseflows.core.errors import CandidateError
 from sseflows.core.hops import enumerate_li_hops
-from sseflows.core.images import MlBand
+from sseflows.core.images import MlBand, MlSeedSettings, ml_seed_record
 from sseflows.core.maker import NebSeeded, TierMaker
 from sseflows.core.neb import NebDoc, neb_job
 from sseflows.flows.approximant import approximant_tier_job, needs_approximant
@@ -148,21 +148,30 @@ def wants_ml_band(maker: TierMaker) -> bool:
     return maker.image_method == "ml" or (maker.image_method == "auto" and ml_engine_available())
 
 
-def default_ml_seed_maker() -> Any:
-    """The ML NEB that seeds a DFT band: CHGNet, linear images (fewer CHGNet iterations than
-    BVSE-seeded ones, ``benchmarks/neb_paths.py``), no endpoint replacement (the band must
-    join the same vacancy endpoints as the DFT band)."""
+def default_ml_seed_maker(settings: MlSeedSettings | None = None) -> Any:
+    """The ML NEB that seeds a DFT band, with ``settings`` (default :class:`~sseflows.core.
+    images.MlSeedSettings`: CHGNet, linear images, fewer CHGNet iterations than BVSE-seeded
+    ones, ``benchmarks/neb_paths.py``; fmax 0.05 eV/Å, 300 steps, climbing image) and no
+    endpoint replacement (the band must join the same vacancy endpoints as the DFT band)."""
     from sseflows.forcefields.neb import ChgnetNebMaker
 
-    return ChgnetNebMaker(image_method="linear", replace_lower_endpoint=False)
+    fields = (settings or MlSeedSettings()).maker_fields()
+    return ChgnetNebMaker(**fields, replace_lower_endpoint=False)
+
+
+def ml_seed_settings(maker: Any) -> MlSeedSettings | None:
+    """The ML seed settings ``maker`` holds (``QeNebFlowMaker.ml_seed``), or None."""
+    settings = getattr(maker, "ml_seed", None)
+    return settings if isinstance(settings, MlSeedSettings) else None
 
 
 def matching_ml_maker(maker: NebSeeded, ml_maker: Any = None) -> Any:
-    """``ml_maker`` (default :func:`default_ml_seed_maker`) on ``maker``'s hops and
-    supercell: the same ``hop_index``, ``max_hop_length`` (Å), ``symprec`` (Å),
-    ``min_length`` (Å), ``max_atoms`` (where ``maker`` has one) and number of images, and
-    no endpoint replacement."""
-    ml = ml_maker if ml_maker is not None else default_ml_seed_maker()
+    """``ml_maker`` (default :func:`default_ml_seed_maker` with ``maker``'s own ML seed
+    settings, ``maker.ml_seed``, where it has them) on ``maker``'s hops and supercell: the
+    same ``hop_index``, ``max_hop_length`` (Å), ``symprec`` (Å), ``min_length`` (Å),
+    ``max_atoms`` (where ``maker`` has one) and number of images, and no endpoint
+    replacement. An explicit ``ml_maker`` is taken as it is otherwise."""
+    ml = ml_maker if ml_maker is not None else default_ml_seed_maker(ml_seed_settings(maker))
     hop = {k: getattr(maker, k) for k in ("hop_index", "max_hop_length", "symprec")}
     neb_maker = getattr(maker, "neb_maker", None)
     n_images = getattr(getattr(neb_maker, "path", None), "n_images", ml.n_images)
@@ -178,21 +187,29 @@ def ml_band_seed(candidate: Candidate, maker: NebSeeded, ml_maker: Any = None) -
     same hop, supercell rule and number of images (:func:`matching_ml_maker`), as an
     :class:`~sseflows.core.images.MlBand` dict. ``converged`` is False, with the reason,
     when the ML band did not converge, is no barrier, or could not be computed; ``wall_s``
-    covers the whole ML step (potential loading, endpoint relaxations, band).
+    covers the whole ML step (potential loading, endpoint relaxations, band); ``settings``
+    records the ML NEB's settings (:func:`~sseflows.core.images.ml_seed_record`). With
+    ``image_method="bvse"`` the ML band starts on the hop's BVSE path
+    (:func:`bvse_seed_path`, linear when there is none).
     """
     start = time.perf_counter()
     ml = matching_ml_maker(maker, ml_maker)
     engine = ml.force_field_name.lower()
+    method: str | None = None
     try:
+        path = None
+        if ml.image_method == "bvse" and candidate.structure is not None:
+            path = bvse_seed_path(candidate.structure, ml.hop_index, ml.max_hop_length, ml.symprec)
         setup = ml.prepare(candidate)
-        images, method = ml.seed_images(setup)
+        images, method = ml.seed_images(setup, path)
         band = ml.run_band(images)
         doc = ml.to_doc(candidate, setup, band, method)
     except Exception as exc:  # any failure of the ML step only costs the seed
         reason = f"the ML band could not be computed ({exc})"
         return MlBand(
-            [], [], [], -1, False, reason, engine, wall_s=time.perf_counter() - start
-        ).as_dict()
+            [], [], [], -1, False, reason, engine, wall_s=time.perf_counter() - start,
+            settings=ml_seed_record(ml, method),
+        ).as_dict()  # fmt: skip
     return MlBand(
         positions_cart=[image.cart_coords.tolist() for image in band.images],
         lattice=setup.initial.lattice.matrix.tolist(),
@@ -204,6 +221,7 @@ def ml_band_seed(candidate: Candidate, maker: NebSeeded, ml_maker: Any = None) -
         iterations=doc.iterations,
         wall_s=time.perf_counter() - start,
         barrier_ev=doc.barrier_ev,
+        settings=ml_seed_record(ml, method),
     ).as_dict()
 
 
@@ -237,8 +255,9 @@ def wants_limiting_hop(maker: TierMaker, seeds: dict[str, Any]) -> bool:
 
 def ml_hops_maker(maker: NebSeeded, ml_maker: Any = None) -> Any:
     """The ML NEB over every hop that chooses ``maker``'s hop: ``ml_maker`` (default
-    :func:`default_ml_seed_maker`: CHGNet, linear images) on ``maker``'s hop enumeration,
-    supercell and images (:func:`matching_ml_maker`) with ``hops="all"``."""
+    :func:`default_ml_seed_maker` with ``maker.ml_seed``: CHGNet, linear images) on
+    ``maker``'s hop enumeration, supercell and images (:func:`matching_ml_maker`) with
+    ``hops="all"``."""
     return replace(matching_ml_maker(maker, ml_maker), hops="all")
 
 
@@ -263,6 +282,8 @@ def ml_hops_neb(ml_maker: Any, candidate: Candidate, approximant: dict | None = 
     its own (:func:`ml_hops_result_key` of the stage's) and names the stage's key in
     ``metadata.limiting_hop_for`` (:data:`ML_HOPS_FOR`); the campaign name and candidate
     id stay, so the campaign's report and the label feedback see it like any ML NEB.
+    With ``image_method="bvse"`` each band starts on its hop's BVSE path
+    (:func:`bvse_seed_paths`).
     """
     current = CURRENT_JOB.job
     stage_key = None if current is None else current.metadata.get("result_key")
@@ -271,7 +292,10 @@ def ml_hops_neb(ml_maker: Any, candidate: Candidate, approximant: dict | None = 
             {"result_key": ml_hops_result_key(str(stage_key)), ML_HOPS_FOR: stage_key}
         )
     try:
-        doc = ml_maker.compute(candidate)
+        paths = None
+        if getattr(ml_maker, "image_method", None) == "bvse" and candidate.structure is not None:
+            paths = bvse_seed_paths(candidate.structure, ml_maker.max_hop_length, ml_maker.symprec)
+        doc = ml_maker.compute(candidate, None, paths)
     except Exception as exc:  # any failure of the ML step only costs the hop choice
         doc = NebDoc(
             candidate_id=candidate.id,

@@ -18,7 +18,7 @@ finished step.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -30,7 +30,13 @@ from sseflows.core.candidate import Candidate
 from sseflows.core.documents import HopDoc
 from sseflows.core.errors import CandidateError, ConfigurationError
 from sseflows.core.hops import rattle_endpoints
-from sseflows.core.images import MlBand, interpolate_images, seed_fallback_sentence, seed_images
+from sseflows.core.images import (
+    MlBand,
+    MlSeedSettings,
+    interpolate_images,
+    seed_fallback_sentence,
+    seed_images,
+)
 from sseflows.core.maker import NebSeeded
 from sseflows.core.neb import (
     BAND_TOLERANCE_EV,
@@ -111,6 +117,11 @@ class QeNebFlowMaker(NebSeeded):
             (:func:`sseflows.flows.tiers.ml_band_seed`), onto the DFT-relaxed endpoints
             (:func:`sseflows.core.images.map_band_onto_endpoints`); without a converged,
             fitting band the images are linear and ``NebDoc.seed_fallback`` says why.
+        ml_seed: Settings of the ML NEB runs this flow starts from, the ML band of
+            ``image_method`` "ml"/"auto" and the ML NEB over every hop of ``hop_choice=
+            "limiting"`` (:class:`~sseflows.core.images.MlSeedSettings`: potential, the ML
+            band's image method, fmax eV/Å, max steps, climbing image); recorded in
+            ``NebDoc.ml_seed["settings"]`` and ``NebDoc.settings["ml_seed"]``.
         vacancy_charge: ``tot_charge`` of the vacancy cells (-1: Li⁺ vacancy, see sets.py).
         endpoint_rattle_angstrom: Random displacement of every endpoint atom before the
             endpoint relaxations, Å (same vector per atom in both endpoints; 0: none).
@@ -134,6 +145,7 @@ class QeNebFlowMaker(NebSeeded):
     )
     endpoint_relax_maker: QeRelaxMaker = field(default_factory=QeRelaxMaker)
     neb_maker: QeNebMaker = field(default_factory=QeNebMaker)
+    ml_seed: MlSeedSettings = field(default_factory=MlSeedSettings)
     min_length: float = 10.0
     max_atoms: int | None = 400
     vacancy_charge: float = -1.0
@@ -281,7 +293,7 @@ def neb_step(
     ``hop_choice`` records how the hop was chosen: ``limiting_hop_index`` (the ML engine's
     limiting hop this band computes, or None) and ``hop_fallback`` (the sentence saying
     why ``hop_index`` was computed instead, or None); both go into the document, with
-    ``settings["hop_choice"]``."""
+    ``settings["hop_choice"]`` and the ML seed settings, ``settings["ml_seed"]``."""
     out = _neb(maker, candidate_id, ends, initial, final, conv, li_path_cart, ml_band)
     if isinstance(out, NebDoc):
         return _with_hop_choice(out, maker, hop_choice).with_approximant(approximant)
@@ -304,7 +316,11 @@ def _with_hop_choice(doc: NebDoc, maker: QeNebFlowMaker, hop_choice: dict | None
         update={
             "limiting_hop_index": choice.get("limiting_hop_index"),
             "hop_fallback": choice.get("hop_fallback"),
-            "settings": {**doc.settings, "hop_choice": maker.hop_choice},
+            "settings": {
+                **doc.settings,
+                "hop_choice": maker.hop_choice,
+                "ml_seed": asdict(maker.ml_seed),
+            },
         }
     )
 

@@ -106,3 +106,46 @@ def test_rank_needs_exactly_one_model(tmp_path: Path) -> None:
     bad.write_text("name: x\nrank: {train: {model: ensemble}, superionic_all_runs: true}\n")
     with pytest.raises(ConfigurationError, match="needs the 'kang' model"):
         load_campaign_spec(bad)
+
+
+def test_neb_ml_seed_reaches_the_qe_maker(tmp_path: Path) -> None:
+    """``neb.ml_seed`` sets the QE NEB Maker's ML seed settings; unset fields keep theirs."""
+    from sseflows.campaign.makers import CampaignMakers
+    from sseflows.core.images import MlSeedSettings
+
+    path = tmp_path / "seed.yaml"
+    path.write_text(
+        "name: x\nneb:\n  engine: qe\n  ml_seed:\n    fmax_ev_per_angstrom: 0.1\n"
+        "    max_steps: 150\n    image_method: idpp\n"
+    )
+    spec = load_campaign_spec(path)
+    assert spec.neb.ml_seed.max_steps == 150
+    maker = CampaignMakers.from_spec(spec).neb
+    assert maker.ml_seed == MlSeedSettings(
+        fmax_ev_per_angstrom=0.1, max_steps=150, image_method="idpp"
+    )
+    path.write_text("name: x\nneb: {engine: qe}\n")
+    assert CampaignMakers.from_spec(load_campaign_spec(path)).neb.ml_seed == MlSeedSettings()
+
+
+def test_neb_ml_seed_keys_and_engine_are_checked(tmp_path: Path) -> None:
+    """An unknown key in ``neb.ml_seed``, a bad value, or ``ml_seed`` with the chgnet
+    engine: the loader's one-sentence error."""
+    from sseflows.campaign.makers import CampaignMakers
+
+    bad = tmp_path / "bad.yaml"
+    for text, where, words in [
+        ("name: x\nneb: {ml_seed: {fmax: 0.1}}\n", "neb.ml_seed.fmax", "unknown key"),
+        ("name: x\nneb: {ml_seed: {image_method: ml}}\n", "neb.ml_seed.image_method", "Input"),
+        ("name: x\nneb: {ml_seed: {max_steps: 0}}\n", "neb.ml_seed.max_steps", "greater"),
+        ("name: x\nneb: {engine: chgnet, ml_seed: {max_steps: 9}}\n", "neb", "qe engine only"),
+    ]:
+        bad.write_text(text)
+        with pytest.raises(ConfigurationError) as err:
+            load_campaign_spec(bad)
+        message = str(err.value)
+        assert f"invalid at '{where}': " in message and words in message
+        assert message.endswith(".") and message.count(". ") == 0
+    bad.write_text("name: x\nneb: {engine: qe, ml_seed: {max_steps: 9}}\n")
+    with pytest.raises(ConfigurationError, match="qe engine only"):
+        CampaignMakers.from_spec(load_campaign_spec(bad), neb_engine="chgnet")

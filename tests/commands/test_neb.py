@@ -261,3 +261,52 @@ def test_qe_says_which_hop_it_computed_and_why(tmp_path, monkeypatch):
         assert f"Li2O hop {hop} ({length}): barrier 0.410 eV (back 0.390 eV)" in result.output
         origin = sentence or f"Hop {hop} is the limiting hop of the ML NEB over every hop"
         assert origin in result.output
+
+
+def test_ml_seed_options_reach_the_qe_maker(tmp_path, monkeypatch):
+    """--ml-seed-fmax/--ml-seed-steps/--ml-seed-images set QeNebFlowMaker.ml_seed (what the
+    run is given); unset ones keep the defaults."""
+    import sseflows.campaign.neb as use_case
+    from sseflows.core.images import MlSeedSettings
+
+    seen = []
+
+    def stop(cif, maker, store=None):
+        seen.append(maker)
+        raise use_case.CandidateError("x", "stopped by the test")
+
+    monkeypatch.setattr(use_case, "run_neb", stop)
+    cif = tmp_path / "lif.cif"
+    Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(4.03), ["Li", "F"], [[0, 0, 0], [0.5, 0, 0]]
+    ).to(str(cif))
+    args = ["neb", str(cif), "--store", "memory", "--ml-seed-fmax", "0.1"]
+    result = CliRunner().invoke(app, [*args, "--ml-seed-steps", "80", "--ml-seed-images", "idpp"])
+    assert result.exit_code == 1 and "stopped by the test" in result.output
+    assert seen[-1].ml_seed == MlSeedSettings(
+        fmax_ev_per_angstrom=0.1, max_steps=80, image_method="idpp"
+    )
+    result = CliRunner().invoke(app, ["neb", str(cif), "--store", "memory"])
+    assert result.exit_code == 1 and seen[-1].ml_seed == MlSeedSettings()
+    assert neb_maker("qe", ml_seed={"max_steps": 40}).ml_seed.max_steps == 40
+
+
+def test_ml_seed_options_are_refused_for_chgnet_and_bad_values(tmp_path, monkeypatch):
+    """The chgnet engine has no ML seed: a one-sentence configuration error (exit 2), before
+    anything runs; so is an image method the ML band cannot start from."""
+    import sseflows.campaign.neb as use_case
+
+    monkeypatch.setattr(use_case, "run_neb", lambda *a, **k: pytest.fail("it ran"))
+    cif = tmp_path / "lif.cif"
+    Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(4.03), ["Li", "F"], [[0, 0, 0], [0.5, 0, 0]]
+    ).to(str(cif))
+    for extra in (["--ml-seed-fmax", "0.1"], ["--ml-seed-steps", "10"]):
+        result = CliRunner().invoke(app, ["neb", str(cif), "--engine", "chgnet", *extra])
+        assert result.exit_code == 2, result.output
+        assert "apply to the qe engine only" in result.output
+    result = CliRunner().invoke(app, ["neb", str(cif), "--ml-seed-images", "ml"])
+    assert result.exit_code == 2 and "image_method must be one of linear" in result.output
+    with pytest.raises(use_case.ConfigurationError, match="qe engine only"):
+        neb_maker("chgnet", ml_seed={"max_steps": 10})
+    assert neb_maker("chgnet", ml_seed={"max_steps": None}).max_steps == 300  # unset: fine
