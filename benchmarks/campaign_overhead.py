@@ -100,7 +100,7 @@ def fireworks(n: int, n_run: int, folder: Path) -> dict[str, Any]:
     ``n_run`` of them. FireWorks reads ``MONGOMOCK_SERVERSTORE_FILE`` once per process, so
     every size shares one LaunchPad file."""
     launchpad = load_embedded_launchpad(os.environ["MONGOMOCK_SERVERSTORE_FILE"])
-    launchpad.reset("", require_password=False)
+    launchpad.reset("", require_password=False, max_reset_wo_password=10**9)
     store = build_job_store(str(folder / f"fw-store-{n}"))
     store.connect()
     pool = candidates(n)
@@ -133,15 +133,19 @@ def main() -> None:
         default=20000,
         help="skip the embedded-LaunchPad measurement above this many candidates",
     )
+    parser.add_argument(
+        "--runners", nargs="+", default=["local", "fireworks"], choices=["local", "fireworks"]
+    )
     args = parser.parse_args()
     result: dict[str, Any] = {"local": [], "fireworks": []}
     with tempfile.TemporaryDirectory(prefix="sseflows-overhead-") as tmp:
         folder = Path(tmp)
         os.environ["MONGOMOCK_SERVERSTORE_FILE"] = str(folder / "fw.json")
         for n in args.sizes:
-            result["local"].append(local(n, folder))
-            print("local", result["local"][-1], flush=True)
-            if n <= args.fireworks_max:
+            if "local" in args.runners:
+                result["local"].append(local(n, folder))
+                print("local", result["local"][-1], flush=True)
+            if "fireworks" in args.runners and n <= args.fireworks_max:
                 result["fireworks"].append(fireworks(n, min(args.fw, n), folder))
                 print("fireworks", result["fireworks"][-1], flush=True)
     result["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
