@@ -5,7 +5,9 @@ From the store (maggma queries on the campaign's result keys, recorded in its ma
 ranking stage, passed each gate, selected per expensive tier, NEB and MD done, labels
 written). From the LaunchPad: the campaign's Fireworks by state (``spec.campaign``), the
 ones running now. And every failed candidate with its reason: failed tier documents and
-Fireworks that fizzled (the last line of their error).
+Fireworks that fizzled (the last line of their error). For a campaign run as the learning
+loop, its stored rounds (model, labels, picks, results, hits), as ``campaign rounds`` lists
+them.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ class CampaignStatus:
         running: Names of the Fireworks running now.
         failures: ``(candidate or Firework, stage, reason)`` of every failure.
         selected: Tier → chosen candidate ids (once the selection ran).
+        rounds: One summary row per stored round of the learning loop
+            (:func:`sseflows.campaign.loop.round_rows`; empty for a one-pass campaign).
     """
 
     name: str
@@ -46,6 +50,7 @@ class CampaignStatus:
     running: list[str] = field(default_factory=list)
     failures: list[tuple[str, str, str]] = field(default_factory=list)
     selected: dict[str, list[str]] = field(default_factory=dict)
+    rounds: list[dict[str, Any]] = field(default_factory=list)
 
 
 def read_manifest(name: str, store_spec: str | None) -> dict[str, Any]:
@@ -187,6 +192,7 @@ def campaign_status(
         ConfigurationError: an unknown campaign, an unusable store or LaunchPad.
     """
     from sseflows.campaign.fireworks import load_launchpad
+    from sseflows.campaign.loop import list_rounds, round_rows
     from sseflows.stores import build_job_store
 
     manifest = read_manifest(name, store_spec)
@@ -202,4 +208,5 @@ def campaign_status(
         running=running,
         failures=failures + fizzled,
         selected=selected,
+        rounds=round_rows(list_rounds(name, store_spec)),
     )

@@ -189,7 +189,8 @@ def status(
     store: str | None = typer.Option(None, "--store", help="Store spec [~/.sseflows/db]."),
     json_out: Path | None = typer.Option(None, "--json", help="Write the status here."),
 ) -> None:
-    """The funnel so far, what is running, and every failed candidate with its reason."""
+    """The funnel so far, what is running, every failed candidate with its reason, and the
+    rounds of the learning loop."""
     from dataclasses import asdict
 
     from sseflows.campaign.status import campaign_status
@@ -207,6 +208,10 @@ def status(
     typer.echo(f"failed: {len(report.failures)}")
     for who, stage, reason in report.failures:
         typer.echo(f"  {who} [{stage}]: {reason}")
+    if report.rounds:
+        from sseflows.report.console import wide_console
+
+        wide_console().print(_rounds_table(report.rounds))
     if json_out is not None:
         json_out.write_text(json.dumps(asdict(report), indent=2, default=str) + "\n")
 

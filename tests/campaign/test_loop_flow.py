@@ -242,6 +242,17 @@ def test_two_workers_drive_two_rounds_on_fireworks_as_the_local_loop_does(tmp_pa
     assert on_fireworks[-1]["stop_reason"] == "2 round(s) are done."
     assert len(list((tmp_path / "fw-models").glob("*.skops"))) == 2  # trained on the workers
 
+    shown = python(
+        "-c", "from sseflows.cli import app; app()", "campaign", "status", spec.name,
+        "--store", db, "--json", str(tmp_path / "status.json"),
+    )  # fmt: skip
+    status = json.loads((tmp_path / "status.json").read_text())
+    assert [row["round"] for row in status["rounds"]] == [1, 2]
+    assert [row["model"] for row in status["rounds"]] == [
+        d["model"]["version"] for d in on_fireworks
+    ]
+    assert "Rounds" in shown and status["fireworks"] == {"COMPLETED": len(fws)}
+
 
 @pytest.mark.skipif(sys.platform != "linux", reason="embedded LaunchPad file locks")
 def test_campaign_submit_cli_adds_one_pass_or_the_loop_and_says_why_it_cannot(
