@@ -166,7 +166,12 @@ def submit(
         neb_top_k=neb_top_k, md_top_k=md_top_k, fresh=fresh, models_dir=models_dir,
         rounds=rounds,
     )  # fmt: skip
-    submission = submit_campaign(spec_path, options, launchpad)
+    from sseflows.report.console import wide_console
+    from sseflows.report.progress import StepProgress
+
+    with StepProgress(wide_console(), "campaign submit") as progress:
+        progress(f"reading the pool, planning {spec_path.name} and adding it to the LaunchPad")
+        submission = submit_campaign(spec_path, options, launchpad)
     for failure in submission.failures:
         typer.echo(f"unreadable: {failure.reason}")
     categories = ", ".join(f"{k} {v}" for k, v in submission.categories.items())
