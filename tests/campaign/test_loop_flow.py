@@ -59,8 +59,10 @@ def _makers(spec_path: Path) -> tuple[Any, CampaignMakers]:
     return spec, makers
 
 
-def _local_loop(tmp_path: Path, spec_path: Path, pool_dir: Path) -> list[dict[str, Any]]:
-    spec, makers = _makers(spec_path)
+def _local_loop(
+    tmp_path: Path, spec: Any, makers: CampaignMakers, pool_dir: Path
+) -> list[dict[str, Any]]:
+    """The stored rounds of the local loop of ``spec`` with ``makers`` on ``pool_dir``."""
     db = str(tmp_path / "local-db")
     store = build_job_store(db)
     store.connect()
@@ -84,7 +86,7 @@ def test_the_loop_flow_run_by_jobflow_equals_the_local_loop(tmp_path: Path, monk
     :func:`run_loop`; round 2 ranks with a model refit on round 1's MD labels."""
     spec_path = _spec(tmp_path / "spec", "{rounds: 3, batch_size: 2}")
     pool_dir = write_pool(tmp_path / "pool", POOL)
-    local = _local_loop(tmp_path, spec_path, pool_dir)
+    local = _local_loop(tmp_path, *_makers(spec_path), pool_dir)
     assert [d["round"] for d in local] == [1, 2, 3]
 
     monkeypatch.chdir(tmp_path)
@@ -185,20 +187,7 @@ def test_two_workers_drive_two_rounds_on_fireworks_as_the_local_loop_does(tmp_pa
     exec(SETUP, namespace)  # the makers the FireWorks submission below builds
 
     spec, makers = namespace["loop_makers"](spec_path, str(DEMO_SNAPSHOT), SIGMA)
-    local_db = str(tmp_path / "local-db")
-    store = build_job_store(local_db)
-    store.connect()
-    rounds_store = open_rounds_store(local_db)
-    rounds_store.connect()
-    with open_label_store(local_db) as labels:
-        labels.add(toy_labels())
-        run_loop(
-            makers, spec.loop, read_candidates([pool_dir]), store, labels, rounds_store,
-            spec.name, models_dir=tmp_path / "local-models",
-        )  # fmt: skip
-    rounds_store.close()
-    store.close()
-    local = list_rounds(spec.name, local_db)
+    local = _local_loop(tmp_path, spec, makers, pool_dir)
     assert [d["round"] for d in local] == [1, 2]
     assert [r["id"] for d in local for r in d["results"]["neb"]]  # a NEB ran in each round
 
