@@ -66,6 +66,7 @@ from sseflows.campaign.options import CampaignOptions, prepare_campaign
 from sseflows.campaign.plan import result_key, stored_docs_by_key
 from sseflows.campaign.rank import descriptor_cache, representation
 from sseflows.campaign.rank_stage import model_file, run_rank_stage
+from sseflows.campaign.registry import open_rounds_store
 from sseflows.campaign.results import summarize_candidate
 from sseflows.campaign.run import (
     MD_RECORD_KEYS,
@@ -89,10 +90,8 @@ from sseflows.rank.persistence import provenance_path, save_rank_model
 from sseflows.rank.sources import MIN_TRAINING_ROWS, training_labels
 from sseflows.rank.table import build_training_table
 from sseflows.settings import load_settings
-from sseflows.stores import build_job_store, build_store
+from sseflows.stores import build_job_store
 
-ROUNDS_COLLECTION = "campaign_rounds"
-"""The maggma collection holding one document per round (key ``round_id``)."""
 ROUND_KEY = "round_id"
 PREDICTION_KEYS = ("log10_sigma", "log10_sigma_sd", "p_superionic", "p_superionic_sd")
 
@@ -112,11 +111,6 @@ class LoopReport:
     rounds: list[dict[str, Any]] = field(default_factory=list)
     ran: list[int] = field(default_factory=list)
     stop_reason: str = ""
-
-
-def open_rounds_store(store_spec: str | None = None) -> Store:
-    """The (unconnected) rounds collection under store ``store_spec``."""
-    return build_store(ROUNDS_COLLECTION, store_spec)
 
 
 def stored_rounds(rounds_store: Store, campaign: str) -> list[dict[str, Any]]:
