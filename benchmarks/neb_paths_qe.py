@@ -24,10 +24,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 from jobflow import run_locally
 from pymatgen.core import Lattice, Structure
 
 from sseflows.core.candidate import Candidate
+from sseflows.core.images import seed_images
 from sseflows.flows.tiers import bvse_seed_path, ml_band_seed
 from sseflows.qe.flows import QeNebFlowMaker
 from sseflows.qe.makers import QeNebMaker, QeRelaxMaker
@@ -46,7 +48,13 @@ def lif(a: float = 4.03) -> Structure:
 
 
 def tiny_maker(
-    work_dir: Path, pseudo_dir: str, method: str, path_thr: float, rattle: float = 0.0
+    work_dir: Path,
+    pseudo_dir: str,
+    method: str,
+    path_thr: float,
+    rattle: float = 0.0,
+    vacancy_charge: float = -1.0,
+    nstep_path: int = 100,
 ) -> QeNebFlowMaker:
     """The protocol flow with tiny-system numerics (no convergence/cell steps). Endpoints
     unrattled by default: at 20 Ry the egg-box noise of rattled endpoints keeps neb.x from
@@ -62,13 +70,14 @@ def tiny_maker(
         ),
         neb_maker=QeNebMaker(
             generator=PwInputGenerator(**g),
-            path=NebPathSettings(n_images=3, path_thr_ev_per_ang=path_thr),
+            path=NebPathSettings(n_images=3, path_thr_ev_per_ang=path_thr, nstep_path=nstep_path),
             launcher="",
         ),
         work_dir=str(work_dir),
         min_length=4.0,
         image_method=method,
         endpoint_rattle_angstrom=rattle,
+        vacancy_charge=vacancy_charge,
     )
 
 
@@ -82,6 +91,31 @@ def li2o(a: float = 4.62) -> Structure:
 SYSTEMS = {"LiF": lif, "Li2O": li2o}
 
 
+def band_distance(band: list[Structure], reference: list[Structure]) -> dict | None:
+    """How far ``band`` lies from ``reference`` (same atoms, same images), in Å: over the
+    intermediate images, the largest displacement of the moving Li (the atom that moves most
+    between the reference's endpoints) and the largest root-mean-square displacement of the
+    other atoms (the framework), minimum image. None when the bands do not match."""
+    if len(band) != len(reference) or len(band) < 3 or len(band[0]) != len(reference[0]):
+        return None
+    lattice = reference[0].lattice
+    hop = reference[-1].frac_coords - reference[0].frac_coords
+    hop -= np.rint(hop)
+    moving = int(np.argmax(np.linalg.norm(lattice.get_cartesian_coords(hop), axis=1)))
+    li, framework = [], []
+    for image, ref in zip(band[1:-1], reference[1:-1], strict=True):
+        diff = image.frac_coords - ref.frac_coords
+        diff -= np.rint(diff)
+        norms = np.linalg.norm(lattice.get_cartesian_coords(diff), axis=1)
+        li.append(float(norms[moving]))
+        rest = np.delete(norms, moving)
+        framework.append(float(np.sqrt(np.mean(rest**2))))
+    return {
+        "li_max_angstrom": round(max(li), 3),
+        "framework_rms_max_angstrom": round(max(framework), 3),
+    }
+
+
 def _reduction(reference: float | None, value: float | None) -> float | None:
     if not reference or value is None:
         return None
@@ -89,10 +123,20 @@ def _reduction(reference: float | None, value: float | None) -> float | None:
 
 
 def system_comparison(
-    name: str, structure: Structure, pseudo_dir: str, path_thr: float, methods, root: Path
+    name: str,
+    structure: Structure,
+    pseudo_dir: str,
+    path_thr: float,
+    methods,
+    root: Path,
+    vacancy_charge: float = -1.0,
+    nstep_path: int = 100,
 ) -> dict:
-    """Every seeding method on one system; iterations, barriers and wall times per method."""
+    """Every seeding method on one system; iterations, barriers and wall times per method,
+    and how far each starting band lay from the converged bands (:func:`band_distance`)."""
     rows = []
+    finals: dict[str, list[Structure]] = {}
+    starts: dict[str, list[Structure] | None] = {}
     shared_ends = None
     candidate = Candidate.from_structure(structure, name)
     for method in methods:
@@ -100,7 +144,7 @@ def system_comparison(
         if shared_ends is not None:  # same relaxed endpoints for every method
             shutil.copytree(shared_ends, work / name / "hop0", dirs_exist_ok=True,
                             ignore=shutil.ignore_patterns("neb"))  # fmt: skip
-        maker = tiny_maker(work, pseudo_dir, method, path_thr)
+        maker = tiny_maker(work, pseudo_dir, method, path_thr, 0.0, vacancy_charge, nstep_path)
         seed = bvse_seed_path(structure, 0) if method == "bvse" else None
         band, ml_wall = None, 0.0
         if method == "ml":
@@ -115,6 +159,10 @@ def system_comparison(
         doc = responses[flow.output.uuid][1].output
         shared_ends = shared_ends or (work / name / "hop0")
         neb_wall = doc.wall_s or 0.0
+        final = [Structure.from_dict(d) for d in doc.images or []]
+        start_band = _starting_band(final, method, seed, band)
+        finals[method] = final
+        starts[method] = start_band
         rows.append({
             "method": method,
             "status": doc.status,
@@ -135,8 +183,16 @@ def system_comparison(
             "ml_barrier_ev": None if band is None else band.get("barrier_ev"),
             "ml_converged": None if band is None else band.get("converged"),
             "bvse_seed_points": None if seed is None else len(seed),
+            "endpoint_replacements": len(doc.endpoint_replacements or []),
+            "start_from_own_final": None if start_band is None
+            else band_distance(start_band, final),
         })  # fmt: skip
     by = {r["method"]: r for r in rows}
+    for row in rows:  # every starting band against every converged band
+        row["start_from_final_of"] = {
+            other: band_distance(starts[row["method"]], band)
+            for other, band in finals.items() if starts[row["method"]] is not None
+        }  # fmt: skip
     lin = by.get("linear") or {}
     summary: dict = {}
     for method, row in by.items():
@@ -156,15 +212,43 @@ def system_comparison(
     return {"system": name, "n_atoms": len(structure), "rows": rows, "vs_linear": summary}
 
 
+def _starting_band(
+    final: list[Structure], method: str, seed, band: dict | None
+) -> list[Structure] | None:
+    """The band neb.x started from, rebuilt from the (fixed) endpoints of the converged one
+    with the flow's own seeding rule; None without a band."""
+    if len(final) < 3:
+        return None
+    hop = final[-1].frac_coords - final[0].frac_coords
+    hop -= np.rint(hop)
+    moving = int(np.argmax(np.linalg.norm(final[0].lattice.get_cartesian_coords(hop), axis=1)))
+    images, _ = seed_images(final[0], final[-1], len(final) - 2, moving, method, seed, band)
+    return images
+
+
 def qe_comparison(
-    pseudo_dir: str, path_thr: float = 0.05, methods=METHODS, systems=tuple(SYSTEMS)
+    pseudo_dir: str,
+    path_thr: float = 0.05,
+    methods=METHODS,
+    systems=tuple(SYSTEMS),
+    vacancy_charge: float = -1.0,
+    nstep_path: int = 100,
 ) -> dict:
     """Run the seeding methods on every system; iterations, barriers and wall per method,
     and the ML band's target check (summed over systems)."""
     root = Path(tempfile.mkdtemp(prefix="neb_paths_qe_"))
     try:
         results = [
-            system_comparison(name, SYSTEMS[name](), pseudo_dir, path_thr, methods, root)
+            system_comparison(
+                name,
+                SYSTEMS[name](),
+                pseudo_dir,
+                path_thr,
+                methods,
+                root,
+                vacancy_charge,
+                nstep_path,
+            )
             for name in systems
         ]
     finally:
@@ -191,7 +275,8 @@ def qe_comparison(
             ),
         }
     return {
-        "settings": "20 Ry, dual 4, Gamma, 3 images, Li vacancy (tot_charge -1), no supercell",
+        "settings": f"20 Ry, dual 4, Gamma, 3 images, Li vacancy (tot_charge {vacancy_charge:g}), "
+        f"no supercell, at most {nstep_path} iterations per neb.x run",
         "path_thr_ev_per_ang": path_thr,
         "systems": results,
         "totals": totals,
@@ -205,11 +290,18 @@ def main() -> None:
     parser.add_argument("--path-thr", type=float, default=0.05, help="eV/Å")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), help="also: idpp")
     parser.add_argument("--systems", nargs="+", default=list(SYSTEMS), choices=list(SYSTEMS))
+    parser.add_argument(
+        "--vacancy-charge", type=float, default=-1.0,
+        help="tot_charge of the vacancy cells: -1 (Li+ vacancy, the protocol) or 0 (neutral, "
+        "the charge state the ML potential sees)",
+    )  # fmt: skip
+    parser.add_argument("--nstep-path", type=int, default=100, help="per neb.x run")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     result = qe_comparison(
-        str(Path(args.pseudo_dir).resolve()), args.path_thr, args.methods, args.systems
-    )
+        str(Path(args.pseudo_dir).resolve()), args.path_thr, args.methods, args.systems,
+        args.vacancy_charge, args.nstep_path,
+    )  # fmt: skip
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 

@@ -7,7 +7,7 @@ enumeration outside this module) and otherwise raise :class:`CandidateError`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from pymatgen.core import Structure
@@ -50,6 +50,26 @@ class LiHop:
             length_angstrom=self.length_angstrom,
             multiplicity=self.multiplicity,
         )
+
+
+def hop_in_cell(hop: LiHop, cell: Structure, candidate_id: str = "structure") -> LiHop:
+    """``hop`` (numbered on another structure with the same sites in the same order, e.g.
+    the candidate before a vc-relaxation) carried onto ``cell``: the same sites, translation
+    and symmetry class, the length measured in ``cell`` (Å).
+
+    Raises:
+        CandidateError: ``cell`` does not hold Li at both of the hop's sites.
+    """
+    li = li_indices(cell)
+    if hop.site_a not in li or hop.site_b not in li:
+        raise CandidateError(
+            candidate_id,
+            f"the relaxed cell has no Li at the sites {hop.site_a} and {hop.site_b} of the hop "
+            "numbered on the input structure (its sites were reordered or replaced)",
+        )
+    start = cell.lattice.get_cartesian_coords(cell.frac_coords[hop.site_a])
+    end = cell.lattice.get_cartesian_coords(cell.frac_coords[hop.site_b] + np.array(hop.jimage))
+    return replace(hop, length_angstrom=float(np.linalg.norm(end - start)))
 
 
 def li_indices(structure: Structure) -> list[int]:

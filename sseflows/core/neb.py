@@ -30,7 +30,7 @@ from pymatgen.core import Structure
 from sseflows.core.approximant import ApproximantRecord
 from sseflows.core.documents import HopBarrierDoc, HopDoc, TierDoc
 from sseflows.core.errors import CandidateError
-from sseflows.core.hops import LiHop, enumerate_li_hops, vacancy_endpoints
+from sseflows.core.hops import LiHop, enumerate_li_hops, hop_in_cell, vacancy_endpoints
 from sseflows.core.supercell import minimal_supercell_matrix, supercell_lengths
 
 BAND_TOLERANCE_EV = 0.05
@@ -108,10 +108,19 @@ def vacancy_hop_setup(
     symprec: float = 0.1,
     min_length: float = 10.0,
     max_atoms: int | None = 250,
+    numbered_on: Structure | None = None,
 ) -> NebSetup:
     """Hop ``hop_index`` (symmetry-distinct, shortest first) of ``structure``, the smallest
     supercell with every periodic image at least ``min_length`` (Å) apart and the two
     unrelaxed single-vacancy endpoints: the setup every NEB engine starts from.
+
+    ``numbered_on``: the structure whose hop enumeration ``hop_index`` refers to when it is
+    not ``structure`` itself — the candidate's input structure, when ``structure`` is its
+    vc-relaxed cell (same sites, same order). The hop is then picked there and carried onto
+    ``structure`` by its sites and translation (:func:`~sseflows.core.hops.hop_in_cell`),
+    so that hop N is the same hop for every engine (the BVSE gate and the ML NEB number
+    the hops of the input structure) even where the relaxation reorders two hops of
+    nearly equal length.
 
     Raises:
         CandidateError: No structure, no Li, no hop ``hop_index``, or a supercell larger
@@ -119,12 +128,15 @@ def vacancy_hop_setup(
     """
     if structure is None:
         raise CandidateError(candidate_id, "it has no structure to compute a barrier on")
-    hops = enumerate_li_hops(structure, max_hop_length, symprec, candidate_id)
+    hops = enumerate_li_hops(numbered_on or structure, max_hop_length, symprec, candidate_id)
     if not 0 <= hop_index < len(hops):
         raise CandidateError(
             candidate_id,
             f"hop {hop_index} was requested but the structure has {len(hops)} distinct Li hops",
         )
+    if numbered_on is not None:
+        hops = [hop_in_cell(hops[hop_index], structure, candidate_id) if i == hop_index else hop
+                for i, hop in enumerate(hops)]  # fmt: skip
     try:
         matrix = minimal_supercell_matrix(structure.lattice, min_length, max_atoms, len(structure))
     except ValueError as error:

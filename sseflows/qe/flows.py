@@ -184,7 +184,7 @@ class QeNebFlowMaker(NebSeeded):
         maker = replace(maker, work_dir=str(_resolve(self.work_dir)))
         conv = converge_step(maker, candidate_id, structure)
         cell = cell_relax_step(maker, candidate_id, structure, conv.output)
-        ends = endpoints_step(maker, candidate_id, cell.output)
+        ends = endpoints_step(maker, candidate_id, cell.output, structure)
         initial = endpoint_relax_step(maker, candidate_id, ends.output, conv.output, "initial")
         final = endpoint_relax_step(maker, candidate_id, ends.output, conv.output, "final")
         path = None if li_path_cart is None else np.asarray(li_path_cart).tolist()
@@ -238,11 +238,16 @@ def cell_relax_step(
 
 @job
 @guarded
-def endpoints_step(maker: QeNebFlowMaker, candidate_id: str, cell: dict) -> dict:
-    """Supercell matrix, the chosen hop and its two unrelaxed vacancy endpoints."""
+def endpoints_step(
+    maker: QeNebFlowMaker, candidate_id: str, cell: dict, structure: Structure | None = None
+) -> dict:
+    """Supercell matrix, the chosen hop and its two unrelaxed vacancy endpoints in the
+    (vc-relaxed) cell. ``hop_index`` numbers the hops of ``structure``, the candidate's
+    input structure, as the BVSE gate and the ML NEB do (:func:`vacancy_hop_setup`'s
+    ``numbered_on``); without it, the hops of the cell."""
     setup = vacancy_hop_setup(
         cell["structure"], candidate_id, maker.hop_index, maker.max_hop_length,
-        maker.symprec, maker.min_length, maker.max_atoms,
+        maker.symprec, maker.min_length, maker.max_atoms, numbered_on=structure,
     )  # fmt: skip
     initial, final = rattle_endpoints(
         setup.initial, setup.final, maker.endpoint_rattle_angstrom, maker.rattle_seed

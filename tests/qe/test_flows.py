@@ -180,6 +180,25 @@ def test_endpoints_are_rattled_before_their_relaxation(tmp_path, pseudo_dir):
     )
 
 
+def test_hop_index_numbers_the_input_structure_hops_not_the_relaxed_cells(tmp_path, pseudo_dir):
+    """Hop N of the QE stage is hop N of the candidate's input structure (as for the BVSE
+    gate and the ML NEB), carried onto the vc-relaxed cell by its sites: here the relaxation
+    makes the a-hop (3.0 → 3.2 Å) longer than the b-hop (3.1 Å), which swaps their order in
+    the relaxed cell, and hop 0 must stay the a-hop, measured 3.2 Å in the relaxed cell."""
+    coords = [[0, 0, 0], [0.5, 0.5, 0.5]]
+    given = Structure(Lattice.orthorhombic(3.0, 3.1, 6.0), ["Li", "F"], coords)
+    relaxed = Structure(Lattice.orthorhombic(3.2, 3.1, 6.0), ["Li", "F"], coords)
+    maker = _tiny_maker(tmp_path, pseudo_dir, endpoint_rattle_angstrom=0.0)
+    ends = endpoints_step.original(maker, "orth", {"structure": relaxed}, given)
+    assert [abs(x) for x in ends["hop"]["jimage"]] == [1, 0, 0]
+    assert ends["hop"]["length_angstrom"] == pytest.approx(3.2)
+    moved = ends["final"].cart_coords - ends["initial"].cart_coords
+    assert np.linalg.norm(moved, axis=1).max() == pytest.approx(3.2)
+    # numbered on the relaxed cell itself (no input structure), hop 0 is the b-hop
+    own = endpoints_step.original(maker, "orth", {"structure": relaxed})
+    assert [abs(x) for x in own["hop"]["jimage"]] == [0, 1, 0]
+
+
 def test_flow_survives_json_round_trip(tmp_path, pseudo_dir):
     """Flows travel serialised (FireWorks): the decoded flow keeps nested settings and runs."""
     import json
