@@ -267,6 +267,32 @@ def ml_hops_result_key(stage_key: str) -> str:
     return hashlib.sha256(f"{stage_key}|ml neb over every hop".encode()).hexdigest()[:24]
 
 
+REUSED_FROM = "reused_from"
+"""Metadata field of an ML NEB over every hop that did not run but took the completed
+document stored under its result key: the uuid of the job that computed it."""
+
+
+def stored_ml_hops_doc(store: Any, key: str) -> tuple[str, NebDoc] | None:
+    """The newest completed NEB document stored under result key ``key`` in ``store`` (a
+    connected JobStore, or None), with the uuid of the job that wrote it; None when there
+    is none. The band images come back from the ``data`` store as plain JSON."""
+    if store is None:
+        return None
+    criteria = {"metadata.result_key": key, "output.tier": "neb", "output.status": "completed"}
+    rows = list(store.docs_store.query(criteria, properties=["uuid", "completed_at"]))
+    if not rows:
+        return None
+    newest = max(rows, key=lambda row: str(row.get("completed_at", "")))
+    value = OutputReference(newest["uuid"]).resolve(
+        store, on_missing=OnMissing.NONE, deserialize=False
+    )
+    if not isinstance(value, dict):
+        return None
+    return newest["uuid"], NebDoc.model_validate(
+        {k: v for k, v in value.items() if not k.startswith("@")}
+    )
+
+
 @neb_job
 def ml_hops_neb(ml_maker: Any, candidate: Candidate, approximant: dict | None = None) -> NebDoc:
     """The ML NEB over every hop of ``candidate`` (``ml_maker``, ``hops="all"``): a normal
@@ -282,15 +308,22 @@ def ml_hops_neb(ml_maker: Any, candidate: Candidate, approximant: dict | None = 
     its own (:func:`ml_hops_result_key` of the stage's) and names the stage's key in
     ``metadata.limiting_hop_for`` (:data:`ML_HOPS_FOR`); the campaign name and candidate
     id stay, so the campaign's report and the label feedback see it like any ML NEB.
+    A completed document already stored under that key (the stage ran before and its QE
+    flow crashed or was killed) is taken as it is, not recomputed
+    (:func:`stored_ml_hops_doc`; ``metadata.reused_from`` names the job that computed it).
     With ``image_method="bvse"`` each band starts on its hop's BVSE path
     (:func:`bvse_seed_paths`).
     """
     current = CURRENT_JOB.job
     stage_key = None if current is None else current.metadata.get("result_key")
     if current is not None and stage_key is not None:
-        current.metadata.update(
-            {"result_key": ml_hops_result_key(str(stage_key)), ML_HOPS_FOR: stage_key}
-        )
+        key = ml_hops_result_key(str(stage_key))
+        current.metadata.update({"result_key": key, ML_HOPS_FOR: stage_key})
+        stored = stored_ml_hops_doc(CURRENT_JOB.store, key)
+        if stored is not None:  # computed before, e.g. by a run whose QE stage then crashed
+            uuid, doc = stored
+            current.metadata[REUSED_FROM] = uuid
+            return doc
     try:
         paths = None
         if getattr(ml_maker, "image_method", None) == "bvse" and candidate.structure is not None:
@@ -381,6 +414,7 @@ def limiting_hop_flow(
     kept = {k: v for k, v in seeds.items() if k not in HOP_SEEDS}
     ml = ml_hops_neb(ml_hops_maker(maker, ml_maker), candidate, kept.get("approximant"))
     ml.name = f"neb ml all hops {candidate.id}"
+    ml.config.expose_store = True  # a document stored by an earlier run is reused
     choose = limiting_hop_tier(maker, candidate, ml.output, kept)
     choose.name = f"neb limiting hop {candidate.id}"
     choose.config.on_missing_references = OnMissing.NONE  # no ML document: hop_index

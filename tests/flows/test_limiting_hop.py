@@ -6,13 +6,14 @@ with a failed document that still records the hop it was built for."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 from jobflow import Flow, Job, JobStore, run_locally
 from maggma.stores import MemoryStore
+from monty.json import MSONable
 from pymatgen.core import Lattice, Structure
 
 from sseflows.core.candidate import Candidate
@@ -248,6 +249,58 @@ def test_the_ml_neb_files_itself_under_a_key_of_its_own():
     assert row["output"]["status"] == "failed" and "no Li" in row["output"]["reason"]
     assert row["metadata"]["result_key"] == ml_hops_result_key("stagekey") != "stagekey"
     assert row["metadata"][ML_HOPS_FOR] == "stagekey" and row["metadata"]["campaign"] == "c"
+
+
+@dataclass
+class _HandMadeMl(MSONable):
+    """An ML Maker whose NEB over every hop is a given document (None: it must not run)."""
+
+    doc: dict | None
+    image_method: str = "linear"
+    force_field_name: str = "CHGNet"
+    max_hop_length: float = MAX_HOP
+    symprec: float = 0.1
+    hop_index: int = 0
+    n_images: int = 3
+    min_length: float = 4.0
+    max_atoms: int = 120
+    replace_lower_endpoint: bool = False
+    hops: str = "all"
+
+    def compute(self, candidate: Candidate, li_path_cart=None, li_paths_cart=None) -> NebDoc:
+        if self.doc is None:
+            raise RuntimeError("the ML NEB over every hop ran a second time")
+        return NebDoc.model_validate(self.doc)
+
+
+def test_a_rerun_stage_reuses_the_stored_ml_neb_over_every_hop(tmp_path, pseudo_dir, monkeypatch):
+    """After the QE flow of a stage failed (pw.x missing here, as a crash), the stage run
+    again in the same store does not recompute its ML NEB over every hop: the completed
+    document stored under the derived key is taken (metadata names the job that computed
+    it) and the QE flow again gets that document's limiting hop (hop 1, not hop_index 0)."""
+    from sseflows.flows.tiers import REUSED_FROM, limiting_hop_flow
+
+    monkeypatch.setenv("SSEFLOWS_PW_CMD", "no-such-pw.x")
+    maker = _tiny_maker(tmp_path, pseudo_dir, image_method="linear")
+    store = _store()
+    runs = []
+    for ml_maker in (_HandMadeMl(_ml_doc(limiting=1)), _HandMadeMl(None)):
+        flow = limiting_hop_flow(maker, _li2o(), {}, ml_maker=ml_maker)
+        flow.update_metadata({"result_key": "stagekey", "candidate_id": "li2o"})
+        responses = run_locally(flow, store=store, create_folders=False, log=False)
+        runs.append((flow, final_output(responses, flow.output)))
+    for _, qe in runs:
+        assert qe.engine == "qe" and qe.status == "failed"
+        assert qe.limiting_hop_index == 1 == qe.settings["hop_index"]
+    store.connect()
+    key = ml_hops_result_key("stagekey")
+    first, second = (next(iter(store.docs_store.query({"uuid": flow[0].uuid}))) for flow, _ in runs)
+    assert first["metadata"]["result_key"] == second["metadata"]["result_key"] == key
+    assert REUSED_FROM not in first["metadata"]
+    assert second["metadata"][REUSED_FROM] == first["uuid"]
+    assert second["output"]["status"] == "completed"
+    assert second["output"]["limiting_hop_index"] == 1
+    assert [h["barrier_ev"] for h in second["output"]["hops"]] == [0.3, 1.3]
 
 
 @needs_ml
