@@ -10,7 +10,8 @@ handler                    correction, in order
 =========================  ==========================================================
 DiagonalizationHandler     diagonalization david → paro → cg; give up after cg
 ScfConvergenceHandler      mixing_beta × 0.8, restart from the charge density (and from
-                           the last geometry inside a relaxation)
+                           the last geometry inside a relaxation); neb.x: the engine's
+                           mixing_beta × 0.8, restart from the ``.path`` file
 RelaxationHandler          nstep exhausted: restart from the last geometry; BFGS failure:
                            relax → damp; vc-relax → trust_radius_min × 0.1, then damp +
                            damp-w; from the last geometry
@@ -198,15 +199,30 @@ class DiagonalizationHandler(QeHandler):
 
 
 class ScfConvergenceHandler(QeHandler):
-    """SCF not converged within electron_maxstep: lower mixing_beta, restart from density."""
+    """SCF not converged within electron_maxstep: lower mixing_beta, restart from density.
+
+    In neb.x (an image's SCF failed, ``scf convergence NOT achieved on image N``, and neb.x
+    stopped) the engine's mixing_beta is lowered and the band restarts from the path file
+    (from scratch when neb.x wrote none)."""
 
     families = ("scf_not_converged",)
 
     def actions(self, directory: Path, spec: dict) -> tuple[list[dict] | None, str]:
-        beta = float(_namelist(spec, "electrons").get("mixing_beta", 0.7))
+        neb = spec["kind"] == "neb"
+        names = spec["input"]["engine"]["namelists"] if neb else spec["input"]["namelists"]
+        beta = float(names.get("electrons", {}).get("mixing_beta", 0.7))
         new = round(beta * DEFAULTS["mixing_beta_factor"], 6)
         if new < DEFAULTS["mixing_beta_min"]:
             return None, f"SCF still not converged at mixing_beta {beta}; giving up."
+        if neb:
+            restart = "restart" if list(directory.glob("*.path")) else "from_scratch"
+            return [
+                _set(input__engine__namelists__electrons__mixing_beta=new),
+                _set(input__path__restart_mode=restart),
+            ], (
+                f"An image's SCF did not converge; mixing_beta {beta} -> {new}, neb.x "
+                + ("restarting from its path file." if restart == "restart" else "rerun.")
+            )
         actions = [
             _set(input__namelists__electrons__mixing_beta=new),
             _set(input__namelists__electrons__startingpot="file"),
@@ -343,7 +359,7 @@ class UnrecognisedErrorHandler(QeHandler):
 def default_handlers(kind: str, output_file: str) -> list[QeHandler]:
     """Handlers in priority order for ``kind`` = pw | neb."""
     specific: list[QeHandler] = (
-        [NebStepLimitHandler(output_file)]
+        [NebStepLimitHandler(output_file), ScfConvergenceHandler(output_file)]
         if kind == "neb"
         else [ScfConvergenceHandler(output_file), RelaxationHandler(output_file)]
     )

@@ -4,6 +4,7 @@ The fixture outputs were produced on this machine with QE 6.7: electron_maxstep 
 (scf_maxstep), nstep = 1 (relax_nstep), trust_radius_max < trust_radius_min (relax_bfgsfail,
 QE's "history already reset at previous step: stopping"), max_seconds = 3 (relax_walltime),
 a relax killed with SIGKILL after 5 s (relax_killed), neb.x example01 with nstep_path = 3,
+the same with electron_maxstep = 2 (neb_h3_scf: an image's SCF fails, neb.x stops),
 and ``mpirun -np 2 pw.x`` as root without OMPI_ALLOW_RUN_AS_ROOT (mpirun_root: OpenMPI 4's
 refusal, pw.x never started).
 An eigensolver failure could not be provoked with PAW on a small cell here, so the
@@ -181,7 +182,7 @@ def test_neb_step_limit_and_killed(tmp_path, pseudo_dir):
     assert k.check(tmp_path)
     assert [type(h).__name__ for h in default_handlers("neb", "neb.out")] == [
         "LauncherFailureHandler", "DiagonalizationHandler", "NebStepLimitHandler",
-        "KilledRunHandler", "UnrecognisedErrorHandler",
+        "ScfConvergenceHandler", "KilledRunHandler", "UnrecognisedErrorHandler",
     ]  # fmt: skip
     engine_diag = DiagonalizationHandler("neb.out").actions(tmp_path, load_spec(tmp_path))[0]
     assert engine_diag[0]["action"]["_set"] == {
@@ -190,3 +191,30 @@ def test_neb_step_limit_and_killed(tmp_path, pseudo_dir):
     assert k.correct(tmp_path)["actions"][0]["action"]["_set"] == {
         "input->path->restart_mode": "restart"
     }
+
+
+def test_neb_image_scf_failure_lowers_the_engine_mixing_and_restarts_the_band(tmp_path, pseudo_dir):
+    """neb.x stops when an image's SCF does not converge (real output, electron_maxstep 2),
+    though it prints JOB DONE: no killed run, no step limit; the engine's mixing_beta is
+    lowered (0.4 → 0.32) and the band restarts from the path file, or from scratch when
+    neb.x wrote none."""
+    s = make_lih_vacancy()
+    engine = PwInputGenerator(pseudo_dir=str(pseudo_dir), ecutwfc=25, kspacing=None).get_input(s)
+    neb = make_neb_input([s, s.copy()], engine, NebPathSettings(n_images=1))
+    for with_path in (True, False):
+        d = tmp_path / str(with_path)
+        d.mkdir()
+        (d / SPEC_FILE).write_text(json.dumps({"kind": "neb", "input": neb.as_dict()}))
+        names = ["neb.out", "H2+H.path"] if with_path else ["neb.out"]
+        for name in names:
+            shutil.copy(FIX / "neb_h3_scf" / name, d / name)
+        h = ScfConvergenceHandler("neb.out")
+        assert h.check(d)
+        assert not NebStepLimitHandler().check(d) and not KilledRunHandler("neb.out").check(d)
+        assert not UnrecognisedErrorHandler("neb.out").check(d)
+        assert h.correct(d)["errors"] == ["scf_not_converged"]
+        spec = load_spec(d)["input"]
+        assert spec["engine"]["namelists"]["electrons"]["mixing_beta"] == pytest.approx(
+            0.4 * DEFAULTS["mixing_beta_factor"]
+        )
+        assert spec["path"]["restart_mode"] == ("restart" if with_path else "from_scratch")
