@@ -45,6 +45,7 @@ from sseflows.core.neb import (
     vacancy_hop_setup,
 )
 from sseflows.core.percolation import migration_graph_edges, network_doc
+from sseflows.core.shared_endpoints import SharedEndpoints
 
 if TYPE_CHECKING:
     from ase import Atoms
@@ -231,15 +232,17 @@ class ForceFieldNebMaker(NebSeeded):
         except CandidateError as error:
             return self._failed(candidate, str(error))
         paths = list(li_paths_cart or [])
+        shared = SharedEndpoints()  # a vacancy site set is relaxed once for every hop
         docs = [
             replace(self, hop_index=i, hops="one").compute_hop(
-                candidate, paths[i] if i < len(paths) else None
+                candidate, paths[i] if i < len(paths) else None, shared
             )
             for i in range(len(hops))
         ]
         edges = migration_graph_edges(candidate.structure, hops, self.max_hop_length)
         doc = network_doc(hops, docs, edges, self.max_hop_length)
-        return doc.model_copy(update={"settings": {**doc.settings, **asdict(self)}})
+        settings = {**doc.settings, **asdict(self), **shared.record()}
+        return doc.model_copy(update={"settings": settings})
 
     def _failed(self, candidate: Candidate, reason: str) -> NebDoc:
         return NebDoc(
@@ -251,10 +254,16 @@ class ForceFieldNebMaker(NebSeeded):
             settings=asdict(self),
         )
 
-    def compute_hop(self, candidate: Candidate, li_path_cart: Any = None) -> NebDoc:
-        """Hop ``hop_index`` of ``candidate``: the whole protocol, in this process."""
+    def compute_hop(
+        self,
+        candidate: Candidate,
+        li_path_cart: Any = None,
+        shared: SharedEndpoints | None = None,
+    ) -> NebDoc:
+        """Hop ``hop_index`` of ``candidate``: the whole protocol, in this process
+        (``shared``: relaxed endpoints of the candidate's other hops, reused)."""
         try:
-            setup = self.prepare(candidate)
+            setup = self.prepare(candidate, shared)
         except CandidateError as error:
             return NebDoc(
                 candidate_id=candidate.id,
@@ -284,8 +293,10 @@ class ForceFieldNebMaker(NebSeeded):
         new = potential_energy_ev(relaxed, self.force_field_name, self.device)
         return setup.with_endpoint(plan.endpoint, relaxed), plan.record(new - old)
 
-    def prepare(self, candidate: Candidate) -> NebSetup:
-        """Hop, supercell and (relaxed) vacancy endpoints of ``candidate``.
+    def prepare(self, candidate: Candidate, shared: SharedEndpoints | None = None) -> NebSetup:
+        """Hop, supercell and (relaxed) vacancy endpoints of ``candidate``. With ``shared``,
+        an endpoint whose sites another hop's endpoint already had is not relaxed again
+        (:class:`~sseflows.core.shared_endpoints.SharedEndpoints`).
 
         Raises:
             CandidateError: No structure, no Li, no hop ``hop_index``, or a supercell larger
@@ -298,10 +309,14 @@ class ForceFieldNebMaker(NebSeeded):
         )  # fmt: skip
         initial, final = setup.initial, setup.final
         if self.relax_endpoints:
-            initial, final = rattle_endpoints(
+            rattled = rattle_endpoints(
                 initial, final, self.endpoint_rattle_angstrom, self.rattle_seed
             )
-            initial, final = self._relax(initial), self._relax(final)
+            shared = shared if shared is not None else SharedEndpoints()
+            initial, final = (
+                shared.relaxed(unrelaxed, functools.partial(self._relax, start))
+                for unrelaxed, start in zip((initial, final), rattled, strict=True)
+            )
         return replace(setup, initial=initial, final=final, wall_s=time.perf_counter() - start)
 
     def seed_images(self, setup: NebSetup, li_path_cart: Any = None) -> tuple[list[Structure], str]:

@@ -49,7 +49,8 @@ def test_qe_stage_takes_the_limiting_hop_of_the_ml_document() -> None:
 def test_chgnet_computes_every_distinct_hop_of_li2o() -> None:
     """Li2O (primitive): the 2.33 Å cube-edge hop and the 3.29 Å face diagonal of its
     simple cubic Li sublattice, both computed with CHGNet; every hop is listed, and the
-    percolation barriers are ordered. Real potential, tiny settings."""
+    percolation barriers are ordered; the endpoint shared by the two hops is relaxed once.
+    Real potential, tiny settings."""
     candidate = _li2o()
     maker = ChgnetNebMaker(
         n_images=3, min_length=5.5, max_hop_length=3.5, fmax_ev_per_angstrom=0.1,
@@ -78,4 +79,6 @@ def test_chgnet_computes_every_distinct_hop_of_li2o() -> None:
         doc.hops[lim].length_angstrom
     )
     assert 0.0 < doc.e1d_ev < 2.0
+    # both hops leave the same Li: their final endpoints are one vacancy set, relaxed once
+    assert doc.settings["endpoint_relaxations"] == 3 and doc.settings["endpoints_reused"] == 1
     assert doc.settings["hops"] == "all"

@@ -179,8 +179,8 @@ def test_chgnet_band_that_falls_below_its_endpoints_is_reported_not_a_barrier(mo
     )
     honest_prepare = ChgnetNebMaker.prepare
 
-    def high_endpoints(self, cand):
-        setup = honest_prepare(self, cand)
+    def high_endpoints(self, cand, shared=None):
+        setup = honest_prepare(self, cand, shared)
         initial, final = rattle_endpoints(setup.initial, setup.final, 0.3, seed=1)
         return replace(setup, initial=initial, final=final)
 
