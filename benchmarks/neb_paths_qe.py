@@ -37,6 +37,10 @@ from sseflows.qe.neb_input import NebPathSettings
 from sseflows.qe.sets import PwInputGenerator
 from sseflows.stores import build_job_store
 
+RATTLE_ANGSTROM = QeNebFlowMaker.endpoint_rattle_angstrom
+"""Endpoint rattle of the protocol (Å): symmetry-broken endpoints, so no band is held on a
+symmetric path by forces that vanish only by symmetry."""
+
 METHODS = ("linear", "bvse", "ml")
 """Seeding methods compared; ``oracle`` (after ``linear``) seeds with linear's converged band."""
 
@@ -132,6 +136,7 @@ def system_comparison(
     root: Path,
     vacancy_charge: float = -1.0,
     nstep_path: int = 100,
+    rattle: float = RATTLE_ANGSTROM,
 ) -> dict:
     """Every seeding method on one system; iterations, barriers and wall times per method,
     and how far each starting band lay from the converged bands (:func:`band_distance`)."""
@@ -147,7 +152,7 @@ def system_comparison(
                             ignore=shutil.ignore_patterns("neb"))  # fmt: skip
         image_method = "ml" if method == "oracle" else method
         maker = tiny_maker(
-            work, pseudo_dir, image_method, path_thr, 0.0, vacancy_charge, nstep_path
+            work, pseudo_dir, image_method, path_thr, rattle, vacancy_charge, nstep_path
         )
         seed = bvse_seed_path(structure, 0) if method == "bvse" else None
         band, ml_wall = None, 0.0
@@ -266,6 +271,7 @@ def qe_comparison(
     systems=tuple(SYSTEMS),
     vacancy_charge: float = -1.0,
     nstep_path: int = 100,
+    rattle: float = RATTLE_ANGSTROM,
 ) -> dict:
     """Run the seeding methods on every system; iterations, barriers and wall per method,
     and the ML band's target check (summed over systems)."""
@@ -281,6 +287,7 @@ def qe_comparison(
                 root,
                 vacancy_charge,
                 nstep_path,
+                rattle,
             )
             for name in systems
         ]
@@ -309,7 +316,8 @@ def qe_comparison(
         }
     return {
         "settings": f"20 Ry, dual 4, Gamma, 3 images, Li vacancy (tot_charge {vacancy_charge:g}), "
-        f"no supercell, at most {nstep_path} iterations per neb.x run",
+        f"no supercell, at most {nstep_path} iterations per neb.x run, endpoints rattled "
+        f"{rattle:g} Å before their relaxation",
         "path_thr_ev_per_ang": path_thr,
         "systems": results,
         "totals": totals,
@@ -329,11 +337,16 @@ def main() -> None:
         "the charge state the ML potential sees)",
     )  # fmt: skip
     parser.add_argument("--nstep-path", type=int, default=100, help="per neb.x run")
+    parser.add_argument(
+        "--rattle", type=float, default=RATTLE_ANGSTROM,
+        help="endpoint rattle before the relaxations, Å (the protocol's 0.02; 0: symmetric "
+        "endpoints, whose linear band keeps their mirror symmetry)",
+    )  # fmt: skip
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     result = qe_comparison(
         str(Path(args.pseudo_dir).resolve()), args.path_thr, args.methods, args.systems,
-        args.vacancy_charge, args.nstep_path,
+        args.vacancy_charge, args.nstep_path, args.rattle,
     )  # fmt: skip
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
