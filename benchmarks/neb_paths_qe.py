@@ -5,7 +5,13 @@ Systems: LiF rock salt (8-atom conventional cell) and Li2O antifluorite (12-atom
 conventional cell), each with one Li vacancy (tot_charge -1) and its shortest hop; pw.x/neb.x
 at 20 Ry with PAW pslibrary pseudopotentials at Γ, 3 images, the protocol's path threshold
 (0.05 eV/Å) and climbing-image restart. Every method starts from the same relaxed
-endpoints (the endpoint steps are reused from the first run). The ML-band seed
+endpoints (the endpoint steps are reused from the first run), rattled 0.02 Å before their
+relaxation as the protocol does (``--rattle 0`` keeps them symmetric: a linear band between
+mirror-symmetric endpoints keeps that symmetry, since the forces that would break it
+vanish, and converges on the symmetric path, a higher stationary path than the MEP). The
+``oracle`` method seeds neb.x with linear's converged band, the cost of the plain-then-climb
+protocol from an already converged band. Each row also gives how far its starting band lay
+from every converged band (moving Li, framework rms; :func:`band_distance`). The ML-band seed
 (``--methods ml``) is the CHGNet band of the same hop and cell
 (:func:`sseflows.flows.tiers.ml_band_seed`) mapped onto the DFT endpoints; its wall time
 (potential loading, CHGNet endpoint relaxations and band) is added to the ML total. Target
@@ -34,6 +40,7 @@ from sseflows.flows.tiers import bvse_seed_path, ml_band_seed
 from sseflows.qe.flows import QeNebFlowMaker
 from sseflows.qe.makers import QeNebMaker, QeRelaxMaker
 from sseflows.qe.neb_input import NebPathSettings
+from sseflows.qe.parsers import parse_pw_output
 from sseflows.qe.sets import PwInputGenerator
 from sseflows.stores import build_job_store
 
@@ -61,9 +68,7 @@ def tiny_maker(
     vacancy_charge: float = -1.0,
     nstep_path: int = 100,
 ) -> QeNebFlowMaker:
-    """The protocol flow with tiny-system numerics (no convergence/cell steps). Endpoints
-    unrattled by default: at 20 Ry the egg-box noise of rattled endpoints keeps neb.x from
-    reaching 0.05 eV/Å in LiF (57+ plain iterations, > 10 min, measured)."""
+    """The protocol flow with tiny-system numerics (no convergence/cell steps)."""
     g = {"pseudo_dir": pseudo_dir, "ecutwfc": 20, "dual": 4, "kspacing": None,
          "conv_thr_ry_per_atom": 1e-8}  # fmt: skip
     return QeNebFlowMaker(
@@ -171,7 +176,10 @@ def system_comparison(
         flow_wall = time.perf_counter() - start
         doc = responses[flow.output.uuid][1].output
         shared_ends = shared_ends or (work / name / "hop0")
-        neb_wall = doc.wall_s or 0.0
+        # neb.x wall of every run the flow made (restarts included): the flow's wall less
+        # the endpoint relaxations, which only the first method runs (the others reuse them)
+        endpoints_wall = 0.0 if shared_ends != work / name / "hop0" else _endpoints_wall(work)
+        neb_wall = flow_wall - endpoints_wall
         final = [Structure.from_dict(d) for d in doc.images or []]
         start_band = _starting_band(final, image_method, seed, band)
         finals[method] = final
@@ -192,6 +200,8 @@ def system_comparison(
             "ml_wall_s": round(ml_wall, 1),
             "total_wall_s": round(neb_wall + ml_wall, 1),
             "flow_wall_s": round(flow_wall, 1),
+            "endpoints_wall_s": round(endpoints_wall, 1),
+            "neb_wall_last_runs_s": round(doc.wall_s or 0.0, 1),
             "ml_iterations": None if band is None else band.get("iterations"),
             "ml_barrier_ev": None if band is None else band.get("barrier_ev"),
             "ml_converged": None if band is None else band.get("converged"),
@@ -248,6 +258,12 @@ def oracle_band(images: list[Structure]) -> dict:
         converged=True,
         engine="dft",
     ).as_dict()
+
+
+def _endpoints_wall(work: Path) -> float:
+    """Wall time (s) of the endpoint relaxations under ``work`` (pw.x's own WALL figure)."""
+    walls = [parse_pw_output(out).wall_s for out in work.glob("*/hop0/relax_*/pw.out")]
+    return float(sum(w or 0.0 for w in walls))
 
 
 def _starting_band(
