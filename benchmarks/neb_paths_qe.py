@@ -8,10 +8,9 @@ at 20 Ry with PAW pslibrary pseudopotentials at Γ, 3 images, the protocol's pat
 endpoints (the endpoint steps are reused from the first run), rattled 0.02 Å before their
 relaxation as the protocol does (``--rattle 0`` keeps them symmetric: a linear band between
 mirror-symmetric endpoints keeps that symmetry, since the forces that would break it
-vanish, and converges on the symmetric path, a higher stationary path than the MEP). The
-``oracle`` method seeds neb.x with linear's converged band, the cost of the plain-then-climb
-protocol from an already converged band. Each row also gives how far its starting band lay
-from every converged band (moving Li, framework rms; :func:`band_distance`). The ML-band seed
+vanish, and converges on the symmetric path, a higher stationary path than the MEP). Each
+row also gives how far its starting band lay from every converged band (moving Li,
+framework rms; :func:`band_distance`). The ML-band seed
 (``--methods ml``) is the CHGNet band of the same hop and cell
 (:func:`sseflows.flows.tiers.ml_band_seed`) mapped onto the DFT endpoints; its wall time
 (potential loading, CHGNet endpoint relaxations and band) is added to the ML total. Target
@@ -35,7 +34,7 @@ from jobflow import run_locally
 from pymatgen.core import Lattice, Structure
 
 from sseflows.core.candidate import Candidate
-from sseflows.core.images import MlBand, seed_images
+from sseflows.core.images import seed_images
 from sseflows.flows.tiers import bvse_seed_path, ml_band_seed
 from sseflows.qe.flows import QeNebFlowMaker
 from sseflows.qe.makers import QeNebMaker, QeRelaxMaker
@@ -49,7 +48,6 @@ RATTLE_ANGSTROM = QeNebFlowMaker.endpoint_rattle_angstrom
 symmetric path by forces that vanish only by symmetry."""
 
 METHODS = ("linear", "bvse", "ml")
-"""Seeding methods compared; ``oracle`` (after ``linear``) seeds with linear's converged band."""
 
 
 def lif(a: float = 4.03) -> Structure:
@@ -155,20 +153,13 @@ def system_comparison(
         if shared_ends is not None:  # same relaxed endpoints for every method
             shutil.copytree(shared_ends, work / name / "hop0", dirs_exist_ok=True,
                             ignore=shutil.ignore_patterns("neb"))  # fmt: skip
-        image_method = "ml" if method == "oracle" else method
-        maker = tiny_maker(
-            work, pseudo_dir, image_method, path_thr, rattle, vacancy_charge, nstep_path
-        )
+        maker = tiny_maker(work, pseudo_dir, method, path_thr, rattle, vacancy_charge, nstep_path)
         seed = bvse_seed_path(structure, 0) if method == "bvse" else None
         band, ml_wall = None, 0.0
         if method == "ml":
             start = time.perf_counter()
             band = ml_band_seed(candidate, maker)
             ml_wall = time.perf_counter() - start
-        if method == "oracle":  # the converged linear band itself: the best any seed can do
-            if not finals.get("linear"):
-                raise SystemExit("--methods oracle needs a converged linear run before it")
-            band = oracle_band(finals["linear"])
         flow = maker.make(candidate, li_path_cart=seed, ml_band=band)
         store = build_job_store("memory")
         start = time.perf_counter()
@@ -181,7 +172,7 @@ def system_comparison(
         endpoints_wall = 0.0 if shared_ends != work / name / "hop0" else _endpoints_wall(work)
         neb_wall = flow_wall - endpoints_wall
         final = [Structure.from_dict(d) for d in doc.images or []]
-        start_band = _starting_band(final, image_method, seed, band)
+        start_band = _starting_band(final, method, seed, band)
         finals[method] = final
         starts[method] = start_band
         rows.append({
@@ -233,31 +224,6 @@ def system_comparison(
             "same_saddle_within_0.05_ev": same,
         }
     return {"system": name, "n_atoms": len(structure), "rows": rows, "vs_linear": summary}
-
-
-def oracle_band(images: list[Structure]) -> dict:
-    """A converged DFT band as an ``ml_band`` seed (same endpoints, so the mapping keeps it):
-    how few iterations a perfect seed needs with this neb.x protocol."""
-    hop = images[-1].frac_coords - images[0].frac_coords
-    hop -= np.rint(hop)
-    moving = int(np.argmax(np.linalg.norm(images[0].lattice.get_cartesian_coords(hop), axis=1)))
-    first = images[0].frac_coords
-    positions = []
-    for image in images:  # unwrapped along the band, as an ML band is stored
-        diff = image.frac_coords - first
-        diff -= np.rint(diff)
-        if image is images[-1]:
-            diff = diff.copy()
-            diff[moving] = hop[moving]
-        positions.append(images[0].lattice.get_cartesian_coords(first + diff).tolist())
-    return MlBand(
-        positions_cart=positions,
-        lattice=images[0].lattice.matrix.tolist(),
-        species=[site.specie.symbol for site in images[0]],
-        moving_index=moving,
-        converged=True,
-        engine="dft",
-    ).as_dict()
 
 
 def _endpoints_wall(work: Path) -> float:
@@ -345,7 +311,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pseudo-dir", default="../shared/pseudos/pslibrary-1.0.0")
     parser.add_argument("--path-thr", type=float, default=0.05, help="eV/Å")
-    parser.add_argument("--methods", nargs="+", default=list(METHODS), help="also: idpp, oracle")
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), help="also: idpp")
     parser.add_argument("--systems", nargs="+", default=list(SYSTEMS), choices=list(SYSTEMS))
     parser.add_argument(
         "--vacancy-charge", type=float, default=-1.0,
