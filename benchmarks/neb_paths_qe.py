@@ -63,6 +63,7 @@ def tiny_maker(
     method: str,
     path_thr: float,
     rattle: float = 0.0,
+    rattle_seed: int = 0,
     vacancy_charge: float = -1.0,
     nstep_path: int = 100,
 ) -> QeNebFlowMaker:
@@ -85,6 +86,7 @@ def tiny_maker(
         min_length=4.0,
         image_method=method,
         endpoint_rattle_angstrom=rattle,
+        rattle_seed=rattle_seed,
         vacancy_charge=vacancy_charge,
     )
 
@@ -140,6 +142,7 @@ def system_comparison(
     vacancy_charge: float = -1.0,
     nstep_path: int = 100,
     rattle: float = RATTLE_ANGSTROM,
+    rattle_seed: int = 0,
 ) -> dict:
     """Every seeding method on one system; iterations, barriers and wall times per method,
     and how far each starting band lay from the converged bands (:func:`band_distance`)."""
@@ -153,7 +156,8 @@ def system_comparison(
         if shared_ends is not None:  # same relaxed endpoints for every method
             shutil.copytree(shared_ends, work / name / "hop0", dirs_exist_ok=True,
                             ignore=shutil.ignore_patterns("neb"))  # fmt: skip
-        maker = tiny_maker(work, pseudo_dir, method, path_thr, rattle, vacancy_charge, nstep_path)
+        maker = tiny_maker(work, pseudo_dir, method, path_thr, rattle, vacancy_charge, nstep_path,
+                           rattle_seed)  # fmt: skip
         seed = bvse_seed_path(structure, 0) if method == "bvse" else None
         band, ml_wall = None, 0.0
         if method == "ml":
@@ -254,6 +258,7 @@ def qe_comparison(
     vacancy_charge: float = -1.0,
     nstep_path: int = 100,
     rattle: float = RATTLE_ANGSTROM,
+    rattle_seed: int = 0,
 ) -> dict:
     """Run the seeding methods on every system; iterations, barriers and wall per method,
     and the ML band's target check (summed over systems)."""
@@ -270,6 +275,7 @@ def qe_comparison(
                 vacancy_charge,
                 nstep_path,
                 rattle,
+                rattle_seed,
             )
             for name in systems
         ]
@@ -299,7 +305,7 @@ def qe_comparison(
     return {
         "settings": f"20 Ry, dual 4, Gamma, 3 images, Li vacancy (tot_charge {vacancy_charge:g}), "
         f"no supercell, at most {nstep_path} iterations per neb.x run, endpoints rattled "
-        f"{rattle:g} Å before their relaxation",
+        f"{rattle:g} Å (seed {rattle_seed}) before their relaxation",
         "path_thr_ev_per_ang": path_thr,
         "systems": results,
         "totals": totals,
@@ -319,6 +325,7 @@ def main() -> None:
         "the charge state the ML potential sees)",
     )  # fmt: skip
     parser.add_argument("--nstep-path", type=int, default=100, help="per neb.x run")
+    parser.add_argument("--rattle-seed", type=int, default=0, help="seed of the rattle")
     parser.add_argument(
         "--rattle", type=float, default=RATTLE_ANGSTROM,
         help="endpoint rattle before the relaxations, Å (the protocol's 0.02; 0: symmetric "
@@ -328,7 +335,7 @@ def main() -> None:
     args = parser.parse_args()
     result = qe_comparison(
         str(Path(args.pseudo_dir).resolve()), args.path_thr, args.methods, args.systems,
-        args.vacancy_charge, args.nstep_path, args.rattle,
+        args.vacancy_charge, args.nstep_path, args.rattle, args.rattle_seed,
     )  # fmt: skip
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
