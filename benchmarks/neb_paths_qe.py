@@ -156,8 +156,10 @@ def system_comparison(
         if shared_ends is not None:  # same relaxed endpoints for every method
             shutil.copytree(shared_ends, work / name / "hop0", dirs_exist_ok=True,
                             ignore=shutil.ignore_patterns("neb"))  # fmt: skip
-        maker = tiny_maker(work, pseudo_dir, method, path_thr, rattle, vacancy_charge, nstep_path,
-                           rattle_seed)  # fmt: skip
+        maker = tiny_maker(
+            work, pseudo_dir, method, path_thr, rattle=rattle, rattle_seed=rattle_seed,
+            vacancy_charge=vacancy_charge, nstep_path=nstep_path,
+        )  # fmt: skip
         seed = bvse_seed_path(structure, 0) if method == "bvse" else None
         band, ml_wall = None, 0.0
         if method == "ml":
@@ -169,6 +171,11 @@ def system_comparison(
         start = time.perf_counter()
         responses = run_locally(flow, store=store, log=False)
         flow_wall = time.perf_counter() - start
+        if flow.output.uuid not in responses:  # a job raised: say so, go on
+            rows.append({"method": method, "status": "error", "reason": "a job of the flow "
+                         "raised (jobflow logs it)", "iterations": None, "barrier_ev": None,
+                         "total_wall_s": 0.0})  # fmt: skip
+            continue
         doc = responses[flow.output.uuid][1].output
         shared_ends = shared_ends or (work / name / "hop0")
         # neb.x wall of every run the flow made (restarts included): the flow's wall less
@@ -208,8 +215,8 @@ def system_comparison(
     by = {r["method"]: r for r in rows}
     for row in rows:  # every starting band against every converged band
         row["start_from_final_of"] = {
-            other: band_distance(starts[row["method"]], band)
-            for other, band in finals.items() if starts[row["method"]] is not None
+            other: band_distance(starts.get(row["method"]), band)
+            for other, band in finals.items() if starts.get(row["method"]) is not None
         }  # fmt: skip
     lin = by.get("linear") or {}
     summary: dict = {}
