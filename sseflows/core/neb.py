@@ -134,16 +134,16 @@ def vacancy_hop_setup(
             candidate_id,
             f"hop {hop_index} was requested but the structure has {len(hops)} distinct Li hops",
         )
+    hop = hops[hop_index]
     if numbered_on is not None:
-        hops = [hop_in_cell(hops[hop_index], structure, candidate_id) if i == hop_index else hop
-                for i, hop in enumerate(hops)]  # fmt: skip
+        hop = hop_in_cell(hop, structure, candidate_id)
     try:
         matrix = minimal_supercell_matrix(structure.lattice, min_length, max_atoms, len(structure))
     except ValueError as error:
         raise CandidateError(candidate_id, str(error)) from error
-    ends = vacancy_endpoints(structure, hops[hop_index], matrix, candidate_id)
+    ends = vacancy_endpoints(structure, hop, matrix, candidate_id)
     return NebSetup(
-        hop=hops[hop_index],
+        hop=hop,
         supercell_matrix=np.asarray(matrix),
         supercell_lengths=supercell_lengths(structure.lattice, matrix),
         initial=ends.initial,
